@@ -1,0 +1,1 @@
+"""Edge services: one per concern (lighting, PA, cameras), each owning its devices."""
