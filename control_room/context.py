@@ -1,0 +1,30 @@
+"""The objects one control-room app owns, created by the app factory and reached through dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from control_room.commands import CommandService
+from control_room.hub import Hub
+from control_room.ingest import Ingest
+from control_room.live import LiveRelay
+from control_room.metrics import ControlRoomMetrics
+from control_room.mqtt_client import ControlMqtt
+from control_room.security.tokens import TokenIssuer
+from control_room.settings import Settings
+from control_room.store.db import Store
+
+
+@dataclass
+class AppContext:
+    """Everything a request handler may need; one per app instance (no module globals)."""
+
+    settings: Settings
+    store: Store
+    hub: Hub
+    metrics: ControlRoomMetrics
+    mqtt: ControlMqtt
+    ingest: Ingest
+    commands: CommandService
+    tokens: TokenIssuer
+    live: LiveRelay
