@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from control_room import __version__
 from control_room.accounts import ensure_admin
 from control_room.api.routes import (
+    approvals,
     auth,
     cameras,
     clips,
@@ -27,6 +28,7 @@ from control_room.api.routes import (
     stream,
     users,
 )
+from control_room.approvals import ApprovalService
 from control_room.commands import CommandService
 from control_room.context import AppContext
 from control_room.hub import Hub
@@ -55,6 +57,7 @@ ROUTERS = [
     pa.router,
     stream.router,
     metrics.router,
+    approvals.router,
 ]
 
 
@@ -68,7 +71,8 @@ def build_context(settings: Settings) -> AppContext:
     commands = CommandService(store, mqtt, hub, metrics, settings.command_grace_s)
     ingest.commands = commands
     tokens = TokenIssuer(settings.resolved_jwt_secret(), settings.token_ttl_s)
-    return AppContext(settings, store, hub, metrics, mqtt, ingest, commands, tokens, LiveRelay())
+    approvals = ApprovalService(store, hub, commands, settings.approval_timeout_s)
+    return AppContext(settings, store, hub, metrics, mqtt, ingest, commands, tokens, LiveRelay(), approvals=approvals)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -86,11 +90,13 @@ def create_app(settings: Settings) -> FastAPI:
         ctx.hub.bind(asyncio.get_running_loop())
         ctx.ingest.start()
         ctx.mqtt.start()
+        ctx.approvals.start()
         log.info("control room %s started (store %s)", settings.host_id, ctx.store.engine.url.get_backend_name())
         try:
             yield
         finally:
             await ctx.live.close()
+            ctx.approvals.stop()
             ctx.mqtt.stop()
             ctx.ingest.stop()
             ctx.store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from control_room.approvals import ApprovalService
 from control_room.commands import CommandService
 from control_room.hub import Hub
 from control_room.ingest import Ingest
@@ -28,3 +29,4 @@ class AppContext:
     commands: CommandService
     tokens: TokenIssuer
     live: LiveRelay
+    approvals: ApprovalService

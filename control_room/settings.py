@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     evidence_key: SecretStr | None = Field(
         default=None, description="Key for the HMAC in the seal of exported evidence packages; none: SHA-256 only."
     )
+    approval_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="A sensitive action (two-person rule) not approved within this many seconds expires unsent.",
+    )
 
     def resolved_database_url(self) -> str:
         """The store URL, defaulting to SQLite in the data directory."""
