@@ -78,12 +78,11 @@ def refresh(s: Session, tokens: TokenIssuer, raw: str, now: datetime) -> tuple[U
         raise RefreshDenied("unknown refresh token")
     session = s.execute(select(AuthSession).where(AuthSession.id == row.session_id).with_for_update()).scalar_one()
     user = s.get(User, session.user_id)
-    if row.revoked_at is not None:
-        if session.revoked_at is None:
-            revoke_session(s, session.id, "refresh token reused", now)
-        raise RefreshDenied("refresh token already used; the session is revoked", user, reused=True)
     if session.revoked_at is not None:
         raise RefreshDenied(f"session ended ({session.revoked_reason})", user)
+    if row.revoked_at is not None:
+        revoke_session(s, session.id, "refresh token reused", now)
+        raise RefreshDenied("refresh token already used; the session is revoked", user, reused=True)
     if session.expires_at <= now:
         raise RefreshDenied("session expired; log in again", user)
     if user is None or user.disabled:
