@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from control_room import login_throttle
@@ -71,6 +71,8 @@ def update_user(s: Session, actor: Actor, user_id: int, changes: UserChanges, no
     Disabling an account or resetting its password ends its sessions. The last enabled admin can be neither
     disabled nor demoted. Raises NotFound, Conflict or ValueError with the reason.
     """
+    # A write first: the row lock on PostgreSQL, the database's write lock on SQLite, before anything is read.
+    s.execute(update(User).where(User.id == user_id).values(id=User.id).execution_options(synchronize_session=False))
     user = s.execute(select(User).where(User.id == user_id).with_for_update()).scalar_one_or_none()
     if user is None:
         raise NotFound(f"no user {user_id}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from control_room.audit import Actor, record
@@ -39,7 +40,10 @@ def create_key(s: Session, actor: Actor, name: str, scopes: list[Scope], now: da
     row = ApiKey(name=name, secret_hash="", scopes=sorted({sc.value for sc in scopes}), created_at=now)
     row.created_by = actor.username
     s.add(row)
-    s.flush()
+    try:
+        s.flush()
+    except IntegrityError as err:  # created by someone else meanwhile
+        raise Conflict(f"an API key named {name} exists") from err
     key, secret = new_key(row.id)
     row.secret_hash = token_digest(secret)
     record(s, actor, "apikey.create", f"apikey:{row.id}", {"name": name, "scopes": row.scopes})

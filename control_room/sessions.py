@@ -70,17 +70,27 @@ def open_session(
 
 
 def refresh(s: Session, tokens: TokenIssuer, raw: str, now: datetime) -> tuple[User, IssuedTokens]:
-    """Rotate ``raw`` into a new access and refresh token; raises RefreshDenied (after revoking on reuse)."""
-    row = s.execute(
-        select(RefreshToken).where(RefreshToken.token_hash == token_digest(raw)).with_for_update()
-    ).scalar_one_or_none()
+    """Rotate ``raw`` into a new access and refresh token; raises RefreshDenied (after revoking on reuse).
+
+    The token is claimed by one conditional UPDATE before anything is read, so of two requests racing with the same
+    token exactly one rotates it and the other is reuse (on SQLite the UPDATE also takes the write lock first).
+    """
+    digest = token_digest(raw)
+    claim = s.execute(
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == digest, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = bool(getattr(claim, "rowcount", 0))
+    row = s.execute(select(RefreshToken).where(RefreshToken.token_hash == digest)).scalar_one_or_none()
     if row is None:
         raise RefreshDenied("unknown refresh token")
     session = s.execute(select(AuthSession).where(AuthSession.id == row.session_id).with_for_update()).scalar_one()
     user = s.get(User, session.user_id)
     if session.revoked_at is not None:
         raise RefreshDenied(f"session ended ({session.revoked_reason})", user)
-    if row.revoked_at is not None:
+    if not claimed:
         revoke_session(s, session.id, "refresh token reused", now)
         raise RefreshDenied("refresh token already used; the session is revoked", user, reused=True)
     if session.expires_at <= now:
@@ -88,7 +98,6 @@ def refresh(s: Session, tokens: TokenIssuer, raw: str, now: datetime) -> tuple[U
     if user is None or user.disabled:
         revoke_session(s, session.id, "account disabled", now)
         raise RefreshDenied("account unknown or disabled", user)
-    row.revoked_at = now
     session.last_refresh_at = now
     return user, _issue(s, tokens, user, session, now)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -100,3 +101,22 @@ def test_a_role_change_applies_to_the_next_request(cr: ControlRoom) -> None:
     denied = httpx.post(level, json={"level": 10}, headers=headers, timeout=20)
     assert denied.status_code == 403 and "viewer" in denied.text  # same token: its role claim is not trusted
     assert refresh(cr, tokens["refresh_token"]).json()["role"] == "viewer"
+
+
+def test_two_refreshes_racing_with_one_token_count_as_reuse(cr: ControlRoom) -> None:
+    add_user(cr, "alice", Role.OPERATOR)
+    tokens = login(cr, "alice")
+    start = threading.Barrier(2)
+    answers: list[int] = []
+
+    def race() -> None:
+        start.wait(10)
+        answers.append(refresh(cr, tokens["refresh_token"]).status_code)
+
+    threads = [threading.Thread(target=race, name=f"test-refresh-{i}") for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(answers) == [200, 401]  # exactly one rotation; the other is a reuse and ends the session
+    assert get(cr, "/api/v1/nodes", tokens["access_token"]).status_code == 401
