@@ -13,7 +13,9 @@ from fastapi.staticfiles import StaticFiles
 
 from control_room import __version__
 from control_room.accounts import ensure_admin
+from control_room.api.headers import SecurityHeaders
 from control_room.api.routes import (
+    api_keys,
     approvals,
     auth,
     cameras,
@@ -58,6 +60,7 @@ ROUTERS = [
     stream.router,
     metrics.router,
     approvals.router,
+    api_keys.router,
 ]
 
 
@@ -107,7 +110,12 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="The JCCR's API over city infrastructure: lighting, public address, CCTV, alerts.",
         lifespan=lifespan,
+        # No Swagger UI / ReDoc: they load scripts from a CDN (the control room is offline) and need inline script
+        # (refused by the CSP). The spec itself, with no secrets in it, stays public at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
+    app.add_middleware(SecurityHeaders)
     app.state.ctx = ctx
     for router in ROUTERS:
         app.include_router(router)

@@ -52,6 +52,27 @@ class Settings(BaseSettings):
         le=86400,
         description="A sensitive action (two-person rule) not approved within this many seconds expires unsent.",
     )
+    refresh_ttl_s: int = Field(
+        default=43_200,
+        ge=300,
+        le=30 * 86_400,
+        description="Lifetime of a login session (its refresh tokens); rotation does not extend it. Default 12 h.",
+    )
+    login_window_s: int = Field(
+        default=900, ge=10, le=86_400, description="Window in which failed logins are counted (per account/address)."
+    )
+    login_max_failures_account: int = Field(
+        default=5, ge=1, le=1000, description="Failed logins on one account within the window before it is locked."
+    )
+    login_max_failures_address: int = Field(
+        default=20, ge=1, le=10_000, description="Failed logins from one address within the window before it is locked."
+    )
+    login_lockout_s: int = Field(
+        default=300, ge=1, le=86_400, description="First lock-out in seconds; each further lock-out doubles it."
+    )
+    login_lockout_max_s: int = Field(
+        default=3600, ge=1, le=7 * 86_400, description="Longest lock-out in seconds (the doubling stops here)."
+    )
 
     def resolved_database_url(self) -> str:
         """The store URL, defaulting to SQLite in the data directory."""

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from control_room.api_keys import KeyInvalid, check_key
 from control_room.audit import Actor
 from control_room.context import AppContext
+from control_room.security.api_scopes import INTEGRATOR, looks_like_key, scope_for_path
 from control_room.security.roles import Perm, allowed
 from control_room.security.tokens import TokenInvalid
+from control_room.sessions import session_alive
 from control_room.store.models import User
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="Integrator API key (read-only routes of its scopes)."
+)
 
 
 def get_context(request: Request) -> AppContext:
@@ -46,6 +53,8 @@ class CurrentUser:
     username: str
     role: str
     source_ip: str | None
+    session_id: str | None = None
+    api_key_id: int | None = None
 
     @property
     def actor(self) -> Actor:
@@ -63,7 +72,10 @@ def _unauthorised(detail: str) -> HTTPException:
 
 
 def authenticate(ctx: AppContext, token: str | None, ip: str | None) -> CurrentUser:
-    """Verify a bearer token and load its (enabled) user, or raise 401."""
+    """Verify a bearer token, its session (not logged out) and its (enabled) user, or raise 401.
+
+    The role is the account's current one from the store, not the token's claim: a change applies at once.
+    """
     if not token:
         raise _unauthorised("not authenticated: send a bearer token")
     try:
@@ -74,12 +86,53 @@ def authenticate(ctx: AppContext, token: str | None, ip: str | None) -> CurrentU
         user = s.get(User, claims.user_id)
         if user is None or user.disabled or user.username != claims.username:
             raise _unauthorised("account unknown or disabled")
-        return CurrentUser(user.id, user.username, user.role, ip)
+        if not session_alive(s, claims.session_id, user.id, datetime.now(UTC)):
+            raise _unauthorised("session ended: log in again")
+        return CurrentUser(user.id, user.username, user.role, ip, session_id=claims.session_id)
 
 
-def current_user(request: Request, ctx: ContextDep, token: Annotated[str | None, Depends(oauth2)]) -> CurrentUser:
-    """The caller, from ``Authorization: Bearer``."""
-    return authenticate(ctx, token, client_ip(request))
+def authenticate_api_key(ctx: AppContext, key: str, ip: str | None, method: str, route_path: str) -> CurrentUser:
+    """An integrator's key: valid and unrevoked (else 401), used to read a route of one of its scopes (else 403)."""
+    with ctx.store.session() as s:
+        try:
+            caller = check_key(s, key, datetime.now(UTC))
+        except KeyInvalid as err:
+            raise _unauthorised("invalid or revoked API key") from err
+    if method not in ("GET", "HEAD"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "API keys may only read (GET)")
+    scope = scope_for_path(route_path)
+    if scope is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"API keys cannot use {route_path}")
+    if scope not in caller.scopes:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this API key lacks the scope {scope.value}")
+    return CurrentUser(0, f"apikey:{caller.name}", INTEGRATOR, ip, api_key_id=caller.id)
+
+
+def authenticate_credentials(
+    ctx: AppContext, bearer: str | None, api_key: str | None, ip: str | None, method: str, route_path: str
+) -> CurrentUser:
+    """The caller from a bearer credential (access token or API key) or an ``X-API-Key`` header."""
+    if api_key and bearer:
+        raise _unauthorised("send either a bearer credential or X-API-Key, not both")
+    if api_key or looks_like_key(bearer):
+        return authenticate_api_key(ctx, api_key or bearer or "", ip, method, route_path)
+    return authenticate(ctx, bearer, ip)
+
+
+def route_path(request: Request) -> str:
+    """The path template of the matched route (``/api/v1/nodes/{node_id}``), else the request path."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))
+
+
+def current_user(
+    request: Request,
+    ctx: ContextDep,
+    token: Annotated[str | None, Depends(oauth2)],
+    api_key: Annotated[str | None, Depends(api_key_header)],
+) -> CurrentUser:
+    """The caller, from ``Authorization: Bearer`` (an access token or an API key) or ``X-API-Key``."""
+    return authenticate_credentials(ctx, token, api_key, client_ip(request), request.method, route_path(request))
 
 
 UserDep = Annotated[CurrentUser, Depends(current_user)]
@@ -89,12 +142,24 @@ def require(perm: Perm) -> Callable[[CurrentUser], CurrentUser]:
     """A dependency that lets only roles carrying ``perm`` through (403 otherwise)."""
 
     def check(user: UserDep) -> CurrentUser:
-        if not allowed(user.role, perm):
+        if not caller_allowed(user, perm):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role} may not {perm.value}")
         return user
 
     check.__name__ = f"require_{perm.value.replace('.', '_')}"
+    check.required_perm = perm  # type: ignore[attr-defined]  # read by the route-generated security tests
     return check
+
+
+# What an API key may do at most; its scopes (checked in authenticate_api_key) narrow it to some routes.
+API_KEY_PERMS = frozenset({Perm.READ, Perm.METRICS_READ})
+
+
+def caller_allowed(user: CurrentUser, perm: Perm) -> bool:
+    """Whether the caller (an account's role, or an API key) carries ``perm``."""
+    if user.api_key_id is not None:
+        return perm in API_KEY_PERMS
+    return allowed(user.role, perm)
 
 
 Reader = Annotated[CurrentUser, Depends(require(Perm.READ))]

@@ -27,6 +27,7 @@ class Perm(StrEnum):
     DEVICES_MANAGE = "devices.manage"
     METRICS_READ = "metrics.read"
     USERS_MANAGE = "users.manage"
+    API_KEYS_MANAGE = "apikeys.manage"
 
 
 _OPERATOR = {Perm.READ, Perm.COMMAND, Perm.ALERTS_ACK}

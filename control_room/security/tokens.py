@@ -1,4 +1,8 @@
-"""Short-lived bearer tokens: JWT, HS256 only, with issuer, audience, expiry and a unique id."""
+"""Short-lived bearer tokens: JWT, HS256 only, with issuer, audience, expiry, a unique id and the login session id.
+
+The session id (``sid``) ties every access token to one login (``control_room.sessions``): ending the session (logout,
+refresh-token reuse, account disabled, password reset) makes its access tokens invalid at once.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ class TokenClaims:
     role: str
     jti: str
     expires_at: float
+    session_id: str
 
 
 class TokenIssuer:
@@ -36,8 +41,8 @@ class TokenIssuer:
         self._key = secret.get_secret_value()
         self.ttl_s = ttl_s
 
-    def issue(self, username: str, user_id: int, role: str) -> tuple[str, int]:
-        """A signed token and its lifetime in seconds."""
+    def issue(self, username: str, user_id: int, role: str, session_id: str) -> tuple[str, int]:
+        """A signed token for one login session and its lifetime in seconds."""
         now = int(time.time())
         claims = {
             "iss": ISSUER,
@@ -49,6 +54,7 @@ class TokenIssuer:
             "nbf": now,
             "exp": now + self.ttl_s,
             "jti": secrets.token_hex(16),
+            "sid": session_id,
         }
         return jwt.encode(claims, self._key, algorithm=ALGORITHM), self.ttl_s
 
@@ -61,10 +67,15 @@ class TokenIssuer:
                 algorithms=[ALGORITHM],
                 audience=AUDIENCE,
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "iss", "aud", "jti"]},
+                options={"require": ["exp", "iat", "sub", "iss", "aud", "jti", "sid"]},
             )
             return TokenClaims(
-                str(claims["sub"]), int(claims["uid"]), str(claims["role"]), str(claims["jti"]), float(claims["exp"])
+                str(claims["sub"]),
+                int(claims["uid"]),
+                str(claims["role"]),
+                str(claims["jti"]),
+                float(claims["exp"]),
+                str(claims["sid"]),
             )
         except (jwt.PyJWTError, KeyError, TypeError, ValueError) as err:
             raise TokenInvalid(str(err)) from err

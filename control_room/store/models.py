@@ -187,3 +187,55 @@ class ApprovalRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     command_ids: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class LoginThrottle(Base):
+    """Failed-login counter and lock-out of one account or source address, shared by every replica via the store."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "account:<username>" | "address:<ip>"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime | None] = mapped_column(nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuthSession(Base):
+    """One login: its access tokens carry its id (``sid``), its refresh tokens rotate in it; revoking it ends both."""
+
+    __tablename__ = "auth_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_refresh_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class RefreshToken(Base):
+    """A refresh token (SHA-256 of it only); revoked when used (rotation) — using a revoked one ends its session."""
+
+    __tablename__ = "refresh_tokens"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(32), ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ApiKey(Base):
+    """An integrator's read-only API key: ``ce_<id>_<secret>``, of which only the secret's SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -246,14 +246,15 @@ def test_console_cameras_panel_plays_the_live_view(cctv_city: CctvCity, artifact
             page.click("#tab-cameras")
             row = page.locator('tr[data-camera="bridge-1"]')
             row.wait_for(timeout=20_000)
+            # predicates as functions: a bare expression would be eval()ed in the page, which the console's CSP refuses
             page.wait_for_function(
-                "document.querySelector('tr[data-camera=\"bridge-1\"]').textContent.includes('streaming')",
+                "() => document.querySelector('tr[data-camera=\"bridge-1\"]').textContent.includes('streaming')",
                 timeout=20_000,
             )
             row.get_by_role("button", name="Watch").click()
             page.wait_for_function(
-                "(() => { const i = document.querySelector('#panel-cameras figure img');"
-                " return i && i.src.startsWith('blob:') && i.naturalWidth === 320; })()",
+                "() => { const i = document.querySelector('#panel-cameras figure img');"
+                " return i && i.src.startsWith('blob:') && i.naturalWidth === 320; }",
                 timeout=20_000,
             )
             assert city.cr.ctx.live.watched == {"live/bridge-1": 1}

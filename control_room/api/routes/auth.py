@@ -1,4 +1,4 @@
-"""Logging in: the OAuth2 password flow gives a short-lived bearer token."""
+"""Logging in and out: the OAuth2 password flow gives a short-lived bearer token and a rotating refresh token."""
 
 from __future__ import annotations
 
@@ -7,42 +7,138 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from control_room.api.deps import ContextDep, SessionDep, client_ip
+from control_room import login_throttle
+from control_room.api.deps import ContextDep, UserDep, client_ip
 from control_room.audit import Actor, record
+from control_room.login_throttle import ThrottlePolicy
 from control_room.security.passwords import verify_password
+from control_room.sessions import IssuedTokens, RefreshDenied, open_session, refresh, revoke_session
 from control_room.store.models import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 class TokenResponse(BaseModel):
-    """An access token."""
+    """An access token and the refresh token of its session."""
 
     access_token: str = Field(description="Bearer token (JWT).")
     token_type: str = Field(default="bearer", description="Always bearer.")
-    expires_in: int = Field(description="Seconds until it expires.")
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str = Field(description="Single-use token for POST /api/v1/auth/refresh; keep it secret.")
+    refresh_expires_in: int = Field(description="Seconds until the session ends and a new login is needed.")
     role: str = Field(description="Role of the account.")
     username: str = Field(description="Account name.")
 
 
-@router.post("/token", summary="Log in with username and password")
-def token(
-    request: Request, ctx: ContextDep, s: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> TokenResponse:
-    """Exchange credentials for a bearer token. Failures are audited; 401 does not say which part was wrong."""
+class RefreshRequest(BaseModel):
+    """A refresh token to exchange."""
+
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str = Field(min_length=1, max_length=200, description="The refresh token last received.")
+
+
+class LoggedOut(BaseModel):
+    """The session has ended."""
+
+    logged_out: bool = Field(description="Always true.")
+
+
+def _response(user: User, issued: IssuedTokens) -> TokenResponse:
+    return TokenResponse(
+        access_token=issued.access_token,
+        expires_in=issued.expires_in,
+        refresh_token=issued.refresh_token,
+        refresh_expires_in=issued.refresh_expires_in,
+        role=user.role,
+        username=user.username,
+    )
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+@router.post(
+    "/token",
+    summary="Log in with username and password",
+    responses={
+        401: {"description": "Wrong username or password."},
+        429: {"description": "Throttled; see Retry-After."},
+    },
+)
+def token(request: Request, ctx: ContextDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenResponse:
+    """Exchange credentials for tokens. Throttled per account and per address (429 with Retry-After); audited.
+
+    A throttled attempt does not check the password. A failure does not say which part was wrong.
+    """
     ip = client_ip(request)
-    user = s.execute(select(User).where(func.lower(User.username) == form.username.lower())).scalar_one_or_none()
-    ok = verify_password(user.password_hash if user else None, form.password)
-    if not ok or user is None or user.disabled:
-        record(s, Actor(form.username[:64] or "?", None, ip), "auth.login", None, {}, "denied")
-        s.commit()
+    policy = ThrottlePolicy.from_settings(ctx.settings)
+    name = form.username[:64] or "?"
+    with ctx.store.session() as s:
+        wait = login_throttle.admit(s, policy, form.username, ip, datetime.now(UTC))
+        if wait is not None:
+            record(s, Actor(name, None, ip), "auth.login", None, {"retry_after_s": wait}, "throttled")
+        user = s.execute(select(User).where(func.lower(User.username) == form.username.lower())).scalar_one_or_none()
+        password_hash = user.password_hash if user else None
+    if wait is not None:
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed logins: try again in {wait} s",
+            headers={"Retry-After": str(wait)},
         )
-    user.last_login_at = datetime.now(UTC)
-    record(s, Actor(user.username, user.role, ip), "auth.login", f"user:{user.id}", {}, "ok")
-    access, ttl = ctx.tokens.issue(user.username, user.id, user.role)
-    return TokenResponse(access_token=access, expires_in=ttl, role=user.role, username=user.username)
+    ok = verify_password(password_hash, form.password)  # outside any transaction: argon2 takes a while
+    with ctx.store.session() as s:
+        now = datetime.now(UTC)
+        user = s.get(User, user.id) if (ok and user is not None) else None
+        if user is None or user.disabled:
+            login_throttle.failed(s, policy, form.username, ip, now)
+            record(s, Actor(name, None, ip), "auth.login", None, {}, "denied")
+            issued = None
+        else:
+            login_throttle.succeeded(s, form.username, ip, now)
+            user.last_login_at = now
+            record(s, Actor(user.username, user.role, ip), "auth.login", f"user:{user.id}", {}, "ok")
+            issued = open_session(s, ctx.tokens, user, ip, ctx.settings.refresh_ttl_s, now)
+    if user is None or issued is None:
+        raise _unauthorised("wrong username or password")
+    return _response(user, issued)
+
+
+@router.post(
+    "/refresh",
+    summary="New tokens for a refresh token",
+    responses={401: {"description": "Unknown, used, expired or revoked refresh token."}},
+)
+def refresh_tokens(request: Request, body: RefreshRequest, ctx: ContextDep) -> TokenResponse:
+    """Rotate: the refresh token sent is revoked and a new one returned. Reusing one revokes its whole session."""
+    ip = client_ip(request)
+    with ctx.store.session() as s:
+        now = datetime.now(UTC)
+        try:
+            user, issued = refresh(s, ctx.tokens, body.refresh_token, now)
+        except RefreshDenied as err:
+            who = Actor(err.user.username, err.user.role, ip) if err.user else Actor("?", None, ip)
+            target = f"user:{err.user.id}" if err.user else None
+            result = "reused: session revoked" if err.reused else "denied"
+            record(s, who, "auth.refresh", target, {"reason": err.reason}, result)
+            denied: RefreshDenied | None = err
+        else:
+            record(s, Actor(user.username, user.role, ip), "auth.refresh", f"user:{user.id}", {}, "ok")
+            denied = None
+    if denied is not None:
+        raise _unauthorised(denied.reason)
+    return _response(user, issued)
+
+
+@router.post("/logout", summary="Log out: end this session")
+def logout(user: UserDep, ctx: ContextDep) -> LoggedOut:
+    """Revoke the session of the bearer token: it and every refresh token of the session stop working at once."""
+    if user.session_id is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this credential has no session to end")
+    with ctx.store.session() as s:
+        revoke_session(s, user.session_id, "logout", datetime.now(UTC))
+        record(s, user.actor, "auth.logout", f"user:{user.id}", {})
+    return LoggedOut(logged_out=True)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from sqlalchemy import select
@@ -197,7 +197,9 @@ alert_router = APIRouter(prefix="/api/v1/alerts", tags=["cameras"])
 
 
 @alert_router.get("/{alert_id}/snapshot.jpg", summary="The picture attached to an alert", response_class=Response)
-def alert_snapshot(alert_id: int, user: Reader, s: SessionDep) -> Response:
+def alert_snapshot(
+    alert_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="Alert id.")], user: Reader, s: SessionDep
+) -> Response:
     """The JPEG a camera alert carried (the camera's last picture before the condition); 404 if it has none."""
     alert = s.get(Alert, alert_id)
     if alert is None or not alert.snapshot_jpeg:

@@ -7,16 +7,17 @@ import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from control_room.api.deps import authenticate
+from control_room.api.deps import authenticate_credentials, caller_allowed
 from control_room.context import AppContext
-from control_room.security.roles import Perm, allowed
+from control_room.security.roles import Perm
 
 router = APIRouter(tags=["stream"])
 
 
 @router.websocket("/api/v1/stream")
 async def stream(ws: WebSocket) -> None:
-    """Authenticate with ``?access_token=`` (browsers cannot set headers on WebSockets) or a bearer header.
+    """Authenticate with ``?access_token=`` (browsers cannot set headers on WebSockets) or a bearer header; an
+    integrator's API key with ``events:read`` in either, or in ``X-API-Key``.
 
     Messages are JSON ``{"type": node|device|device_state|event|alert|command|approval, "ts", "data"}``.
     """
@@ -26,11 +27,13 @@ async def stream(ws: WebSocket) -> None:
     if not token and auth.lower().startswith("bearer "):
         token = auth[7:]
     try:
-        user = await asyncio.to_thread(authenticate, ctx, token, ws.client.host if ws.client else None)
+        ip = ws.client.host if ws.client else None
+        api_key = ws.headers.get("x-api-key")
+        user = await asyncio.to_thread(authenticate_credentials, ctx, token, api_key, ip, "GET", "/api/v1/stream")
     except Exception:
         await ws.close(code=status.WS_1008_POLICY_VIOLATION, reason="not authenticated")
         return
-    if not allowed(user.role, Perm.READ):
+    if not caller_allowed(user, Perm.READ):
         await ws.close(code=status.WS_1008_POLICY_VIOLATION, reason="not allowed")
         return
     await ws.accept()
