@@ -18,6 +18,7 @@ from control_room.api.routes import (
     cameras,
     clips,
     commands,
+    console_session,
     events,
     health,
     lighting,
@@ -34,6 +35,7 @@ from control_room.ingest import Ingest
 from control_room.live import LiveRelay
 from control_room.metrics import ControlRoomMetrics
 from control_room.mqtt_client import ControlMqtt
+from control_room.security.sessions import ConsoleSessions
 from control_room.security.tokens import TokenIssuer
 from control_room.settings import Settings
 from control_room.store.db import Store
@@ -44,6 +46,7 @@ CONSOLE = Path(__file__).resolve().parent / "console" / "static"
 ROUTERS = [
     health.router,
     auth.router,
+    console_session.router,
     users.router,
     nodes.router,
     commands.router,
@@ -68,7 +71,8 @@ def build_context(settings: Settings) -> AppContext:
     commands = CommandService(store, mqtt, hub, metrics, settings.command_grace_s)
     ingest.commands = commands
     tokens = TokenIssuer(settings.resolved_jwt_secret(), settings.token_ttl_s)
-    return AppContext(settings, store, hub, metrics, mqtt, ingest, commands, tokens, LiveRelay())
+    sessions = ConsoleSessions(settings.resolved_jwt_secret(), settings.session_ttl_s, settings.session_idle_s)
+    return AppContext(settings, store, hub, metrics, mqtt, ingest, commands, tokens, LiveRelay(), sessions=sessions)
 
 
 def create_app(settings: Settings) -> FastAPI:

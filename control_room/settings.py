@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     evidence_key: SecretStr | None = Field(
         default=None, description="Key for the HMAC in the seal of exported evidence packages; none: SHA-256 only."
     )
+    session_ttl_s: int = Field(
+        default=12 * 3600, ge=300, le=7 * 86400, description="A console session ends this long after login (a shift)."
+    )
+    session_idle_s: int = Field(
+        default=1800, ge=60, le=86400, description="A console session ends after this long without a request."
+    )
+    session_recheck_s: float = Field(
+        default=15.0, gt=0, le=300, description="How often an open console WebSocket re-checks its session."
+    )
+    session_cookie_secure: bool | None = Field(
+        default=None, description="Mark the session cookie Secure: true, false, or unset = when the request is https."
+    )
 
     def resolved_database_url(self) -> str:
         """The store URL, defaulting to SQLite in the data directory."""

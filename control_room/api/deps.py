@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from control_room.audit import Actor
 from control_room.context import AppContext
 from control_room.security.roles import Perm, allowed
+from control_room.security.sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, SessionInvalid
 from control_room.security.tokens import TokenInvalid
 from control_room.store.models import User
 
@@ -77,8 +78,27 @@ def authenticate(ctx: AppContext, token: str | None, ip: str | None) -> CurrentU
         return CurrentUser(user.id, user.username, user.role, ip)
 
 
+def session_user(ctx: AppContext, request: Request, raw_id: str) -> CurrentUser:
+    """The caller from the console's session cookie; unsafe methods must carry the session's CSRF token.
+
+    401 when the session is unknown, expired, idle, revoked or its account disabled; 403 when a state-changing
+    request lacks the ``X-CSRF-Token`` header or carries a wrong one.
+    """
+    with ctx.store.session() as s:
+        try:
+            _row, user = ctx.sessions.resolve(s, raw_id)
+        except SessionInvalid as err:
+            raise _unauthorised(f"console session ended ({err}): sign in again") from err
+        caller = CurrentUser(user.id, user.username, user.role, client_ip(request))
+    if request.method not in SAFE_METHODS and not ctx.sessions.csrf_ok(raw_id, request.headers.get(CSRF_HEADER)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "CSRF token missing or wrong")
+    return caller
+
+
 def current_user(request: Request, ctx: ContextDep, token: Annotated[str | None, Depends(oauth2)]) -> CurrentUser:
-    """The caller, from ``Authorization: Bearer``."""
+    """The caller, from ``Authorization: Bearer`` or else the console's session cookie."""
+    if not token and request.cookies.get(SESSION_COOKIE):
+        return session_user(ctx, request, request.cookies[SESSION_COOKIE])
     return authenticate(ctx, token, client_ip(request))
 
 
