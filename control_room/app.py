@@ -35,7 +35,7 @@ from control_room.ingest import Ingest
 from control_room.live import LiveRelay
 from control_room.metrics import ControlRoomMetrics
 from control_room.mqtt_client import ControlMqtt
-from control_room.security.sessions import ConsoleSessions
+from control_room.security.console_sessions import ConsoleSessions
 from control_room.security.tokens import TokenIssuer
 from control_room.settings import Settings
 from control_room.store.db import Store
@@ -71,8 +71,10 @@ def build_context(settings: Settings) -> AppContext:
     commands = CommandService(store, mqtt, hub, metrics, settings.command_grace_s)
     ingest.commands = commands
     tokens = TokenIssuer(settings.resolved_jwt_secret(), settings.token_ttl_s)
-    sessions = ConsoleSessions(settings.resolved_jwt_secret(), settings.session_ttl_s, settings.session_idle_s)
-    return AppContext(settings, store, hub, metrics, mqtt, ingest, commands, tokens, LiveRelay(), sessions=sessions)
+    console_sessions = ConsoleSessions(settings.resolved_jwt_secret(), settings.session_ttl_s, settings.session_idle_s)
+    return AppContext(
+        settings, store, hub, metrics, mqtt, ingest, commands, tokens, LiveRelay(), console_sessions=console_sessions
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -10,7 +10,7 @@ from control_room.ingest import Ingest
 from control_room.live import LiveRelay
 from control_room.metrics import ControlRoomMetrics
 from control_room.mqtt_client import ControlMqtt
-from control_room.security.sessions import ConsoleSessions
+from control_room.security.console_sessions import ConsoleSessions
 from control_room.security.tokens import TokenIssuer
 from control_room.settings import Settings
 from control_room.store.db import Store
@@ -29,4 +29,4 @@ class AppContext:
     commands: CommandService
     tokens: TokenIssuer
     live: LiveRelay
-    sessions: ConsoleSessions
+    console_sessions: ConsoleSessions

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from control_room.audit import Actor
 from control_room.context import AppContext
+from control_room.security.console_sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, SessionInvalid
 from control_room.security.roles import Perm, allowed
-from control_room.security.sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, SessionInvalid
 from control_room.security.tokens import TokenInvalid
 from control_room.store.models import User
 
@@ -86,11 +86,13 @@ def session_user(ctx: AppContext, request: Request, raw_id: str) -> CurrentUser:
     """
     with ctx.store.session() as s:
         try:
-            _row, user = ctx.sessions.resolve(s, raw_id)
+            _row, user = ctx.console_sessions.resolve(s, raw_id)
         except SessionInvalid as err:
             raise _unauthorised(f"console session ended ({err}): sign in again") from err
         caller = CurrentUser(user.id, user.username, user.role, client_ip(request))
-    if request.method not in SAFE_METHODS and not ctx.sessions.csrf_ok(raw_id, request.headers.get(CSRF_HEADER)):
+    if request.method not in SAFE_METHODS and not ctx.console_sessions.csrf_ok(
+        raw_id, request.headers.get(CSRF_HEADER)
+    ):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "CSRF token missing or wrong")
     return caller
 

@@ -16,11 +16,20 @@ class LoginFailed(Exception):
     """Wrong username or password, or a disabled account (deliberately not saying which)."""
 
 
+class LoginThrottled(LoginFailed):
+    """Too many failed logins for this account or address: answer 429 with ``Retry-After``."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many failed logins: try again in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
 def check_credentials(s: Session, username: str, password: str, ip: str | None, via: str = "token") -> User:
     """The enabled account matching ``username``/``password``, audited as ``auth.login`` either way.
 
     A failure is committed to the audit log at once (the caller's transaction is about to roll back) and raises
-    :class:`LoginFailed`. ``via`` (``token`` or ``session``) is recorded with the row.
+    :class:`LoginFailed`. ``via`` (``token`` or ``session``) is recorded with the row. Login throttling (per account
+    and per address) belongs here, raising :class:`LoginThrottled`, so that every way of signing in is throttled.
     """
     user = s.execute(select(User).where(func.lower(User.username) == username.lower())).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from control_room.security.sessions import CSRF_HEADER, SESSION_COOKIE
+from control_room.security.console_sessions import CSRF_HEADER, SESSION_COOKIE
 from control_room.store.models import AuditRow, ConsoleSession, User
 from edge.stack.mosquitto import Mosquitto
 from tests.support.stack import ADMIN_PASSWORD, ControlRoom

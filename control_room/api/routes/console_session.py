@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from control_room.api.deps import ContextDep, SessionDep, client_ip
 from control_room.audit import Actor, record
 from control_room.context import AppContext
-from control_room.security.login import LoginFailed, check_credentials
-from control_room.security.sessions import CSRF_HEADER, SESSION_COOKIE, SessionInvalid
+from control_room.security.console_sessions import CSRF_HEADER, SESSION_COOKIE, SessionInvalid
+from control_room.security.login import LoginFailed, LoginThrottled, check_credentials
 from edge.contract.payloads import describe_validation_error
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -96,7 +96,15 @@ def _no_session(ctx: AppContext, request: Request, why: str) -> HTTPException:
     )
 
 
-@router.post("/session", summary="Sign in to the console (sets the session cookie)", openapi_extra=_LOGIN_BODY)
+@router.post(
+    "/session",
+    summary="Sign in to the console (sets the session cookie)",
+    openapi_extra=_LOGIN_BODY,
+    responses={
+        401: {"description": "Wrong username or password."},
+        429: {"description": "Throttled; see Retry-After."},
+    },
+)
 def open_session(
     request: Request,
     response: Response,
@@ -111,12 +119,16 @@ def open_session(
     ip = client_ip(request)
     try:
         user = check_credentials(s, creds.username, creds.password, ip, via="session")
+    except LoginThrottled as err:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, str(err), headers={"Retry-After": str(err.retry_after_s)}
+        ) from err
     except LoginFailed as err:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(err), headers={"WWW-Authenticate": "Bearer"}) from err
     old = request.cookies.get(SESSION_COOKIE)
     if old:
-        ctx.sessions.revoke(s, old)
-    grant = ctx.sessions.open(s, user, ip)
+        ctx.console_sessions.revoke(s, old)
+    grant = ctx.console_sessions.open(s, user, ip)
     max_age = int((grant.expires_at - datetime.now(UTC)).total_seconds())
     response.set_cookie(
         SESSION_COOKIE,
@@ -133,7 +145,7 @@ def open_session(
         role=user.role,
         csrf_token=grant.csrf_token,
         expires_at=grant.expires_at,
-        idle_expires_at=min(grant.expires_at, datetime.now(UTC) + ctx.sessions.idle),
+        idle_expires_at=min(grant.expires_at, datetime.now(UTC) + ctx.console_sessions.idle),
         idle_timeout_s=idle,
     )
 
@@ -145,15 +157,15 @@ def get_session(request: Request, ctx: ContextDep, s: SessionDep) -> SessionPubl
     if not raw:
         raise _no_session(ctx, request, "no cookie")
     try:
-        row, user = ctx.sessions.resolve(s, raw)
+        row, user = ctx.console_sessions.resolve(s, raw)
     except SessionInvalid as err:
         raise _no_session(ctx, request, str(err)) from err
     return SessionPublic(
         username=user.username,
         role=user.role,
-        csrf_token=ctx.sessions.csrf_token(raw),
+        csrf_token=ctx.console_sessions.csrf_token(raw),
         expires_at=row.expires_at,
-        idle_expires_at=ctx.sessions.idle_deadline(row),
+        idle_expires_at=ctx.console_sessions.idle_deadline(row),
         idle_timeout_s=ctx.settings.session_idle_s,
     )
 
@@ -165,11 +177,11 @@ def close_session(request: Request, response: Response, ctx: ContextDep, s: Sess
     if not raw:
         raise _no_session(ctx, request, "no cookie")
     try:
-        _row, user = ctx.sessions.resolve(s, raw, touch=False)
+        _row, user = ctx.console_sessions.resolve(s, raw, touch=False)
     except SessionInvalid as err:
         raise _no_session(ctx, request, str(err)) from err
-    if not ctx.sessions.csrf_ok(raw, request.headers.get(CSRF_HEADER)):
+    if not ctx.console_sessions.csrf_ok(raw, request.headers.get(CSRF_HEADER)):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "CSRF token missing or wrong")
-    ctx.sessions.revoke(s, raw)
+    ctx.console_sessions.revoke(s, raw)
     record(s, Actor(user.username, user.role, client_ip(request)), "auth.logout", f"user:{user.id}", {"via": "session"})
     response.headers["set-cookie"] = _clear_cookie_header(ctx, request)

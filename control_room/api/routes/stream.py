@@ -10,8 +10,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
 from control_room.api.deps import CurrentUser, authenticate
 from control_room.context import AppContext
+from control_room.security.console_sessions import SESSION_COOKIE, SessionInvalid
 from control_room.security.roles import Perm, allowed
-from control_room.security.sessions import SESSION_COOKIE, SessionInvalid
 
 router = APIRouter(tags=["stream"])
 
@@ -98,14 +98,14 @@ def same_origin(ws: WebSocket) -> bool:
 def session_stream_user(ctx: AppContext, raw_id: str, ip: str | None) -> CurrentUser:
     """The user of a live console session (opening the stream counts as activity)."""
     with ctx.store.session() as s:
-        _row, user = ctx.sessions.resolve(s, raw_id)
+        _row, user = ctx.console_sessions.resolve(s, raw_id)
         return CurrentUser(user.id, user.username, user.role, ip)
 
 
 def _session_alive(ctx: AppContext, raw_id: str) -> bool:
     with ctx.store.session() as s:
         try:
-            ctx.sessions.resolve(s, raw_id, touch=False)
+            ctx.console_sessions.resolve(s, raw_id, touch=False)
         except SessionInvalid:
             return False
         return True

@@ -1,4 +1,5 @@
 import { el } from "../api.js";
+import { outcomeText } from "../outcome.js";
 import { faultsSection } from "./lighting_faults.js";
 import { scheduleSection } from "./lighting_schedule.js";
 import { energySection } from "./lighting_energy.js";
@@ -18,7 +19,7 @@ function zoneRow(z, api, say) {
   const reason = el("input", { type: "text", maxlength: "500", placeholder: "reason / incident ref", "aria-label": `override reason for ${z.id}` });
   const path = `/api/v1/lighting/zones/${encodeURIComponent(z.id)}`;
   const act = async (what, fn) => {
-    try { const r = await fn(); say(`${z.id}: ${what} — command ${r.command_id.slice(0, 8)} ${r.stage}`); }
+    try { const r = await fn(); say(`${z.id}: ${outcomeText(what, r)}`); }
     catch (err) { say(`${z.id}: ${what} refused — ${err.message}`); }
   };
   const setLevel = () => act(`level ${level.value}%`, () => api.call(`${path}/level`, { method: "POST", json: { level: Number(level.value) } }));
