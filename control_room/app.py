@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from control_room import __version__
 from control_room.accounts import ensure_admin
 from control_room.api.routes import (
+    approvals,
     auth,
     cameras,
     clips,
@@ -28,6 +29,7 @@ from control_room.api.routes import (
     stream,
     users,
 )
+from control_room.approvals import ApprovalService
 from control_room.commands import CommandService
 from control_room.context import AppContext
 from control_room.hub import Hub
@@ -58,6 +60,7 @@ ROUTERS = [
     pa.router,
     stream.router,
     metrics.router,
+    approvals.router,
 ]
 
 
@@ -72,8 +75,19 @@ def build_context(settings: Settings) -> AppContext:
     ingest.commands = commands
     tokens = TokenIssuer(settings.resolved_jwt_secret(), settings.token_ttl_s)
     console_sessions = ConsoleSessions(settings.resolved_jwt_secret(), settings.session_ttl_s, settings.session_idle_s)
+    approvals = ApprovalService(store, hub, commands, settings.approval_timeout_s)
     return AppContext(
-        settings, store, hub, metrics, mqtt, ingest, commands, tokens, LiveRelay(), console_sessions=console_sessions
+        settings,
+        store,
+        hub,
+        metrics,
+        mqtt,
+        ingest,
+        commands,
+        tokens,
+        LiveRelay(),
+        console_sessions=console_sessions,
+        approvals=approvals,
     )
 
 
@@ -92,11 +106,13 @@ def create_app(settings: Settings) -> FastAPI:
         ctx.hub.bind(asyncio.get_running_loop())
         ctx.ingest.start()
         ctx.mqtt.start()
+        ctx.approvals.start()
         log.info("control room %s started (store %s)", settings.host_id, ctx.store.engine.url.get_backend_name())
         try:
             yield
         finally:
             await ctx.live.close()
+            ctx.approvals.stop()
             ctx.mqtt.stop()
             ctx.ingest.stop()
             ctx.store.close()

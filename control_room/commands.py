@@ -92,9 +92,10 @@ class CommandService:
         )
         with self.store.session() as s:
             s.add(row)
-            record(
-                s, actor, f"command.{action}", f"{node_id}/{device_id}", {"command_id": row.id, "mode": mode, **args}
-            )
+            params = {"command_id": row.id, "mode": mode, **args}
+            if approval is not None:
+                params["approval"] = approval.model_dump(mode="json")
+            record(s, actor, f"command.{action}", f"{node_id}/{device_id}", params)
         props = Properties(PacketTypes.PUBLISH)
         props.MessageExpiryInterval = max(1, int(ttl_s))
         props.ResponseTopic = topics.control_responses(self.mqtt.host_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from control_room.approvals import ApprovalService
 from control_room.commands import CommandService
 from control_room.hub import Hub
 from control_room.ingest import Ingest
@@ -30,3 +31,4 @@ class AppContext:
     tokens: TokenIssuer
     live: LiveRelay
     console_sessions: ConsoleSessions
+    approvals: ApprovalService

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     session_cookie_secure: bool | None = Field(
         default=None, description="Mark the session cookie Secure: true, false, or unset = when the request is https."
     )
+    approval_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="A sensitive action (two-person rule) not approved within this many seconds expires unsent.",
+    )
 
     def resolved_database_url(self) -> str:
         """The store URL, defaulting to SQLite in the data directory."""

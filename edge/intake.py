@@ -157,7 +157,9 @@ class CommandIntake:
         except CommandRejected as err:
             self.answer(topic, command_id, device, CommandStage.REJECTED, err.code, err.message)
             return
-        self.answer(topic, command_id, device, CommandStage.ACCEPTED, message=f"{command.mode} {command.action}")
+        self.answer(topic, command_id, device, CommandStage.ACCEPTED, message=accepted_message(command))
+        if command.approval is not None or command.mode == "test":
+            log.info("executing command %s on %s: %s", command_id, device, accepted_message(command))
         task = asyncio.create_task(self._run(service, device, command, topic), name=f"command-{command_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -196,3 +198,15 @@ class CommandIntake:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def accepted_message(command: Command) -> str:
+    """What the ``accepted`` stage says: the mode and action, and the approval a sensitive command carries."""
+    text = f"{command.mode} {command.action}"
+    approval = command.approval
+    if approval is not None:
+        text += (
+            f", approved by {approval.approved_by} at {approval.approved_at.isoformat(timespec='seconds')} "
+            f"(two-person rule: approval {approval.request_id}, requested by {approval.requested_by})"
+        )
+    return text

@@ -67,6 +67,13 @@ class OverrideAccepted(CommandAccepted):
     override_id: str = Field(description="Id of the override (for DELETE ...?override_id=).")
 
 
+class OverridesCleared(BaseModel):
+    """The overrides of an all-zones override being ended, one ``clear_override`` per zone."""
+
+    commands: list[CommandAccepted] = Field(description="One command per zone.")
+    zones: list[str] = Field(description="Zones whose override is being ended, in the order of commands.")
+
+
 class NodeSchedule(BaseModel):
     """The schedule document in force on one edge node."""
 

@@ -90,6 +90,7 @@ def announcement_view(s: Session, cmd: Command) -> AnnouncementPublic:
         "issued_at": cmd.issued_at,
         "command": brief,
         "sensitive": sensitive,
+        "approval": cmd.approval,
     }
     if live is not None:
         return AnnouncementPublic(

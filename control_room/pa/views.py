@@ -31,7 +31,7 @@ class AnnouncementAccepted(BaseModel):
     system: str = Field(description="PA device id.")
     zones: list[int] = Field(description="Zones addressed.")
     expires_at: datetime = Field(description="Not started by the edge after this.")
-    sensitive: bool = Field(description="All zones of the system: the two-person rule applies once approvals exist.")
+    sensitive: bool = Field(description="All zones of the system (false here: such a request awaits approval).")
 
 
 class ZoneOutcomePublic(BaseModel):
@@ -76,6 +76,9 @@ class AnnouncementPublic(BaseModel):
     calls: list[str] = Field(default_factory=list, description="Controller call ids used (for engineers).")
     plan: dict[str, Any] | None = Field(default=None, description="Test mode: what would have happened.")
     sensitive: bool = Field(description="All zones of the system.")
+    approval: dict[str, Any] | None = Field(
+        default=None, description="All zones: the supervisor's approval it carried {request_id, approved_by, …}."
+    )
 
 
 class PaZonePublic(BaseModel):

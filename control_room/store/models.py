@@ -180,3 +180,24 @@ class ConsoleSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     source_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ApprovalRow(Base):
+    """A sensitive action waiting for (or decided by) a second person: the two-person rule."""
+
+    __tablename__ = "approvals"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    targets: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    mode: Mapped[str] = mapped_column(String(8), default="live")
+    requested_by: Mapped[str] = mapped_column(String(64), index=True)
+    requested_role: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    requested_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    command_ids: Mapped[list[Any]] = mapped_column(default=list)

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from edge.contract.lighting_schedule import ScheduleConfig
-from edge.contract.payloads import ContractModel
+from edge.contract.payloads import Approval, ContractModel
 
 LIGHTING_ZONE = "lighting_zone"
 LUMINAIRE = "luminaire"
@@ -78,6 +78,9 @@ class OverrideView(ContractModel):
     issued_by: str = Field(default="", description="Who asked for it.")
     starts_at: AwareDatetime = Field(description="When it took effect.")
     expires_at: AwareDatetime = Field(description="When it ends by itself.")
+    approval: Approval | None = Field(
+        default=None, description="All-zones override: the supervisor's approval it carried (two-person rule)."
+    )
 
 
 class ScheduleView(ContractModel):

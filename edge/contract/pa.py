@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from drivers.pa.errors import TextRejected
 from drivers.pa.text import DEFAULT_MAX_CHARS, check_text
-from edge.contract.payloads import ContractModel
+from edge.contract.payloads import Approval, ContractModel
 
 PA = "pa"
 PA_ZONE = "pa_zone"
@@ -145,6 +145,9 @@ class AnnouncementPayload(ContractModel):
     reason: str = Field(default="", description="Summary of zone reasons for the current state.")
     mode: Literal["live", "test"] = Field(default="live", description="test: nothing was played.")
     calls: list[str] = Field(default_factory=list, description="Controller call ids used (4 hex digits each).")
+    approval: Approval | None = Field(
+        default=None, description="All zones: the supervisor's approval the announce command carried."
+    )
 
 
 class PaZoneState(ContractModel):

@@ -87,6 +87,7 @@ async def execute(svc: LightingService, device: str, command: Command) -> Comman
             reason=args.reason,
             issued_by=command.issued_by,
             kind="incident",
+            approval=command.approval,
         )
         # a zone that follows no schedule and was never set returns to what its luminaires show now
         svc.book.note_level(zone.id, zone.commanded if zone.commanded is not None else zone.summary().lowest)
@@ -101,6 +102,7 @@ async def execute(svc: LightingService, device: str, command: Command) -> Comman
                 "expires_at": override.expires_at.isoformat(),
                 "reason": override.reason,
                 "issued_by": override.issued_by,
+                "approval": override.approval.model_dump(mode="json") if override.approval else None,
             },
         )
         settled = await zone.settle(

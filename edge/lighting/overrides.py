@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from edge.contract.payloads import Approval
 from edge.lighting.schedule import ScheduledLevel
 
 MAX_DURATION = dt.timedelta(days=7)
@@ -33,6 +34,9 @@ class Override(BaseModel):
     issued_by: str = Field(default="", max_length=128, description="Who asked for it.")
     kind: Literal["incident", "manual"] = Field(
         default="incident", description="An incident override, or an operator's manual level held for a while."
+    )
+    approval: Approval | None = Field(
+        default=None, description="All-zones override: the supervisor's approval its command carried."
     )
 
     @model_validator(mode="after")

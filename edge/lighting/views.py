@@ -22,6 +22,7 @@ def override_view(o: Override) -> OverrideView:
         issued_by=o.issued_by,
         starts_at=o.starts_at,
         expires_at=o.expires_at,
+        approval=o.approval,
     )
 
 

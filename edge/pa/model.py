@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from edge.contract.payloads import Approval
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -51,6 +53,7 @@ class Request:
     label: str = ""
     origin: str = "operator"
     announcement_id: str | None = None
+    approval: Approval | None = None  # a supervisor's approval (two-person rule), carried into every report
 
     @property
     def needs_line(self) -> bool:
@@ -102,6 +105,7 @@ class AnnouncementSnapshot:
     origin: str = "operator"
     reason: str = ""
     call_ids: list[int] = field(default_factory=list)
+    approval: Approval | None = None
 
 
 @dataclass(frozen=True)

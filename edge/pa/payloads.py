@@ -12,6 +12,7 @@ from edge.contract.pa import (
     TransitionPayload,
     ZoneOutcomePayload,
 )
+from edge.contract.payloads import Approval
 from edge.pa.engine import AnnouncementEngine
 from edge.pa.errors import PaRejected
 from edge.pa.model import AnnouncementSnapshot, FaultSnapshot, PreemptPolicy, Request, Transition, ZoneSnapshot
@@ -43,6 +44,7 @@ def announcement_payload(snap: AnnouncementSnapshot, mode: Literal["live", "test
         reason=snap.reason,
         mode=mode,
         calls=[f"{c:04X}" for c in snap.call_ids],
+        approval=snap.approval,
     )
 
 
@@ -80,7 +82,9 @@ def fault_payload(snap: FaultSnapshot) -> PaFaultPayload:
     )
 
 
-def request_of(args: AnnounceArgs, engine: AnnouncementEngine, announcement_id: str, origin: str) -> Request:
+def request_of(
+    args: AnnounceArgs, engine: AnnouncementEngine, announcement_id: str, origin: str, approval: Approval | None = None
+) -> Request:
     """The engine request for ``announce`` arguments (validated by the engine; :class:`PaRejected` otherwise)."""
     try:
         priority = resolve_priority(args.priority)
@@ -100,5 +104,6 @@ def request_of(args: AnnounceArgs, engine: AnnouncementEngine, announcement_id: 
             label=args.label,
             origin=origin,
             announcement_id=announcement_id,
+            approval=approval,
         )
     )

@@ -94,4 +94,5 @@ class Ann:
             origin=self.req.origin,
             reason=self.reason,
             call_ids=list(self.call_ids),
+            approval=self.req.approval,
         )

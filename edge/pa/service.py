@@ -32,7 +32,7 @@ from edge.pa.engine import AnnouncementEngine
 from edge.pa.errors import PaEngineError, UnknownAnnouncement
 from edge.pa.model import AnnouncementSnapshot, Request, State
 from edge.pa.payloads import announcement_payload, request_of
-from edge.pa.priorities import PRIORITY_VALUES
+from edge.pa.priorities import PRIORITY_VALUES, priority_class
 from edge.pa.reporting import Reporter
 from edge.pa.scheduled import PaScheduling
 from edge.pa.systest import SystemTest
@@ -149,14 +149,16 @@ class PaService(EdgeService):
     def _request(self, command: Command) -> Request:
         args = parse_args(AnnounceArgs, command)
         try:
-            return request_of(args, self.engine, command.command_id, f"operator:{command.issued_by}")
+            return request_of(
+                args, self.engine, command.command_id, f"operator:{command.issued_by}", approval=command.approval
+            )
         except PaEngineError as err:
             raise CommandRejected(err.code, err.sentence) from err
 
     async def _announce(self, command: Command, progress: Progress) -> CommandOutcome:
         req = self._request(command)
         if command.mode == "test":
-            return await self._rehearse(req)
+            return await self._rehearse(req, command)
         waiter = asyncio.Event()
         self.reporter.waiters[command.command_id] = waiter
         try:
@@ -194,8 +196,10 @@ class PaService(EdgeService):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(waiter.wait(), self.settings.progress_every_s)
 
-    async def _rehearse(self, req: Request) -> CommandOutcome:
-        """Test mode: say what would happen; synthesise speech to prove it works; play nothing."""
+    async def _rehearse(self, req: Request, command: Command) -> CommandOutcome:
+        """Test mode: say what would happen; synthesise speech to prove it works; play nothing. The rehearsal is
+        reported as a ``pa.announcement_test`` event (never ``pa.announcement``, so no consumer mistakes it for a
+        broadcast) and in ``state_after``, both marked ``mode: test``."""
         plan = self.engine.plan(req)
         if req.text is not None:
             try:
@@ -211,7 +215,20 @@ class PaService(EdgeService):
         if plan["fail"]:
             parts.append(f"would fail in {plan['fail']}")
         message = "test only, nothing played: " + "; ".join(p for p in parts if p)
-        return CommandOutcome(message, state_after={"plan": plan}, code="test")
+        approval = command.approval.model_dump(mode="json") if command.approval else None
+        report = {
+            "id": command.command_id,
+            "mode": "test",
+            "zones": sorted(req.zones),
+            "priority": req.priority,
+            "priority_class": priority_class(req.priority).value,
+            "issued_by": command.issued_by,
+            "approval": approval,
+            "plan": plan,
+            "message": message,
+        }
+        self.ctx.emit_event(self.device, "pa.announcement_test", report)
+        return CommandOutcome(message, state_after={"plan": plan, "mode": "test", "approval": approval}, code="test")
 
     async def _cancel(self, command: Command) -> CommandOutcome:
         args = parse_args(CancelArgs, command)

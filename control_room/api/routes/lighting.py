@@ -1,8 +1,9 @@
 """Lighting: zones (commanded vs reported, overrides, schedule, faults), luminaires, schedules and energy.
 
 Every change is a command to the zone's edge node (audited by ``CommandService.issue``); the edge answers with
-stages on the stream. An override of every zone at once is a sensitive action that needs a supervisor's approval
-(two-person rule); until approvals exist in the control room it is refused with 403 and audited as refused.
+stages on the stream. An override of every zone at once (zone ``all``) is a sensitive action: it is stored and
+sent only when a supervisor other than the requester approves it (two-person rule, :mod:`control_room.approvals`).
+Ending an override (DELETE) never waits for anyone.
 """
 
 from __future__ import annotations
@@ -16,40 +17,38 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from control_room.api.deps import Commander, ContextDep, CurrentUser, Reader, SessionDep
-from control_room.audit import record
+from control_room.approval_views import AwaitingApproval
 from control_room.context import AppContext
 from control_room.errors import BrokerUnavailable
 from control_room.lighting.energy import MAX_DAYS, EnergyPublic, energy_report
+from control_room.lighting.overrides import ALL_ZONES, LIGHTING_TTL_S, OverrideRequest, plan_override_all
 from control_room.lighting.schedules import UnknownZones, split_by_node
 from control_room.lighting.views import (
     CommandAccepted,
     LuminairePublic,
     NodeSchedule,
     OverrideAccepted,
+    OverridesCleared,
     SchedulesReplaced,
     ZonePublic,
     luminaire_view,
     schedule_view,
     zone_view,
 )
-from control_room.store.models import Command, Device
+from control_room.sensitive import LIGHTING_OVERRIDE_ALL, PlanInvalid
+from control_room.store.models import ApprovalRow, Command, Device
 from edge.contract.lighting import (
-    INCIDENT_PRIORITY,
     LIGHTING_CONTROLLER,
     LIGHTING_ZONE,
     LUMINAIRE,
     MAX_HOLD_S,
     ClearOverrideArgs,
-    OverrideArgs,
     SetLevelArgs,
     SetSchedulesArgs,
 )
 from edge.contract.lighting_schedule import ScheduleConfig
 
 router = APIRouter(prefix="/api/v1/lighting", tags=["lighting"])
-
-LIGHTING_TTL_S = 30
-ALL_ZONES = ("all", "*")
 
 
 class LevelRequest(BaseModel):
@@ -58,18 +57,6 @@ class LevelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     level: int = Field(ge=0, le=100, description="Level in percent.")
     duration_s: int | None = Field(default=None, ge=1, le=MAX_HOLD_S, description="Hold, then return.")
-    fade_ms: int = Field(default=0, ge=0, le=60_000, description="Fade time.")
-    mode: Literal["live", "test"] = Field(default="live", description="test: the edge validates but changes nothing.")
-
-
-class OverrideRequest(BaseModel):
-    """An incident override: a level for a while, then back to the schedule."""
-
-    model_config = ConfigDict(extra="forbid")
-    level: int = Field(ge=0, le=100, description="Level in percent.")
-    duration_s: int = Field(ge=1, le=MAX_HOLD_S, description="How long, in seconds (at most 7 days).")
-    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the incident reference.")
-    priority: int = Field(default=INCIDENT_PRIORITY, ge=0, le=255, description="Higher wins when overrides overlap.")
     fade_ms: int = Field(default=0, ge=0, le=60_000, description="Fade time.")
     mode: Literal["live", "test"] = Field(default="live", description="test: the edge validates but changes nothing.")
 
@@ -84,8 +71,9 @@ def _zone(s: Session, zone: str) -> Device:
 
 
 def _issue(
-    ctx: AppContext, user: CurrentUser, dev: Device, action: str, args: dict[str, Any], mode: str = "live"
+    ctx: AppContext, s: Session, user: CurrentUser, dev: Device, action: str, args: dict[str, Any], mode: str = "live"
 ) -> Command:
+    s.commit()  # end this request's read transaction first: issuing writes in a session of its own
     try:
         return ctx.commands.issue(user.actor, dev.node_id, dev.id, action, args, LIGHTING_TTL_S, mode)
     except BrokerUnavailable as err:
@@ -108,33 +96,31 @@ def set_level(zone: str, body: LevelRequest, user: Commander, ctx: ContextDep, s
     """Send ``set_level``. Without ``duration_s`` the level holds until the zone's schedule next changes."""
     dev = _zone(s, zone)
     args = SetLevelArgs(level=body.level, duration_s=body.duration_s, fade_ms=body.fade_ms)
-    return _accepted(_issue(ctx, user, dev, "set_level", args.model_dump(exclude_none=True), body.mode))
+    return _accepted(_issue(ctx, s, user, dev, "set_level", args.model_dump(exclude_none=True), body.mode))
 
 
-@router.post("/zones/{zone}/override", status_code=status.HTTP_202_ACCEPTED, summary="Override a zone's level")
-def override(zone: str, body: OverrideRequest, user: Commander, ctx: ContextDep, s: SessionDep) -> OverrideAccepted:
+@router.post(
+    "/zones/{zone}/override",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Override a zone's level",
+    responses={202: {"description": "On its way; or, for zone 'all', stored awaiting a supervisor's approval."}},
+)
+def override(
+    zone: str, body: OverrideRequest, user: Commander, ctx: ContextDep, s: SessionDep
+) -> OverrideAccepted | AwaitingApproval:
     """Hold the zone at ``level`` for ``duration_s``; it returns to its schedule by itself at expiry. Overrides
-    stack by priority. ``all`` (every zone) needs a supervisor's approval: refused with 403 for now."""
+    stack by priority. Zone ``all`` (or ``*``: every zone, live or test) is not sent: the answer is ``{"id": null,
+    "state": "awaiting_approval", "approval": {…}}`` and a supervisor other than the requester approves it at
+    ``/api/v1/approvals/{approval.id}/approve``, which sends one override per zone."""
     if zone in ALL_ZONES:
-        with ctx.store.session() as audit:
-            record(
-                audit,
-                user.actor,
-                "lighting.override",
-                "all zones",
-                {"level": body.level, "duration_s": body.duration_s, "reason": body.reason},
-                result="refused: approval required",
-            )
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "an override of all lighting zones is a sensitive action: it needs a supervisor's approval "
-            "(two-person rule), which this control room cannot record yet; override the zones one by one",
-        )
+        try:
+            plan = plan_override_all(s, body)
+        except PlanInvalid as err:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
+        s.commit()
+        return AwaitingApproval(approval=ctx.approvals.request(user.actor, plan))
     dev = _zone(s, zone)
-    args = OverrideArgs(
-        level=body.level, duration_s=body.duration_s, reason=body.reason, priority=body.priority, fade_ms=body.fade_ms
-    )
-    cmd = _issue(ctx, user, dev, "override", args.model_dump(), body.mode)
+    cmd = _issue(ctx, s, user, dev, "override", body.args().model_dump(), body.mode)
     return OverrideAccepted(
         command_id=cmd.id, stage=cmd.stage, node_id=cmd.node_id, expires_at=cmd.expires_at, override_id=cmd.id
     )
@@ -150,8 +136,19 @@ def clear_override(
         str | None, Query(min_length=1, max_length=64, description="Which override; default: the one in force.")
     ] = None,
     mode: Annotated[Literal["live", "test"], Query(description="test: validated, nothing changes.")] = "live",
-) -> CommandAccepted:
-    """End an override early; the zone returns to the next override down or to its schedule."""
+    approval_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Zone 'all': only the overrides of this approval.")
+    ] = None,
+) -> CommandAccepted | OverridesCleared:
+    """End an override early; the zone returns to the next override down or to its schedule. Never needs an
+    approval. Zone ``all`` ends the all-zones override(s) (those that carry an approval; or only those of
+    ``approval_id``) in every zone that still holds one, answering ``{commands, zones}``."""
+    if zone in ALL_ZONES:
+        if override_id is not None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "override_id names one zone's override: use approval_id"
+            )
+        return _clear_all(ctx, s, user, mode, approval_id)
     dev = _zone(s, zone)
     view = zone_view(dev)
     held = {o.id for o in view.overrides}
@@ -160,7 +157,30 @@ def clear_override(
     if override_id is not None and dev.state is not None and override_id not in held:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{zone} holds no override {override_id}")
     args = ClearOverrideArgs(override_id=override_id)
-    return _accepted(_issue(ctx, user, dev, "clear_override", args.model_dump(exclude_none=True), mode))
+    return _accepted(_issue(ctx, s, user, dev, "clear_override", args.model_dump(exclude_none=True), mode))
+
+
+def _clear_all(ctx: AppContext, s: Session, user: CurrentUser, mode: str, approval_id: str | None) -> OverridesCleared:
+    """``clear_override`` on every zone holding an override from an all-zones approval (or from that one)."""
+    wanted: set[str] | None = None
+    if approval_id is not None:
+        approval = s.get(ApprovalRow, approval_id)
+        if approval is None or approval.action != LIGHTING_OVERRIDE_ALL:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no all-zones lighting override approval {approval_id}")
+        wanted = set(approval.command_ids)
+    todo: list[tuple[Device, str]] = []
+    for dev in s.execute(select(Device).where(Device.kind == LIGHTING_ZONE).order_by(Device.id)).scalars():
+        for held in zone_view(dev).overrides:
+            if held.approval is not None and (wanted is None or held.id in wanted):
+                todo.append((dev, held.id))
+    if not todo:
+        which = f"of approval {approval_id}" if approval_id else "from an all-zones approval"
+        raise HTTPException(status.HTTP_409_CONFLICT, f"no zone holds an override {which}")
+    sent = [
+        _accepted(_issue(ctx, s, user, dev, "clear_override", ClearOverrideArgs(override_id=oid).model_dump(), mode))
+        for dev, oid in todo
+    ]
+    return OverridesCleared(commands=sent, zones=[dev.id for dev, _ in todo])
 
 
 @router.get("/schedules", summary="Lighting schedules")
@@ -188,7 +208,7 @@ def put_schedules(body: ScheduleConfig, user: Commander, ctx: ContextDep, s: Ses
     sent = []
     for dev in sorted(controllers, key=lambda d: d.node_id):
         args = SetSchedulesArgs(schedule=parts[dev.node_id])
-        sent.append(_accepted(_issue(ctx, user, dev, "set_schedules", args.model_dump(mode="json"))))
+        sent.append(_accepted(_issue(ctx, s, user, dev, "set_schedules", args.model_dump(mode="json"))))
     return SchedulesReplaced(commands=sent)
 
 

@@ -1,8 +1,9 @@
 """Public address: zones, the message library, announcements with per-zone outcomes, cancel, all-clear.
 
 Announcements go to the edge as ``announce`` commands (PA time-to-live 10 s: an edge that gets one later never
-plays it). An announcement to every zone of a system is marked ``sensitive``; the two-person approval for it
-belongs to the operators' workflow and is not enforced here yet.
+plays it). An announcement to every zone of a system (``sensitive``: the "All City" group, or every zone listed)
+is not sent: it waits for a supervisor's approval (two-person rule, :mod:`control_room.approvals`), live or test.
+Cancel and all-clear never wait for anyone.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import select
 
 from control_room.api.deps import Commander, ContextDep, CurrentUser, Reader, SessionDep
+from control_room.approval_views import AwaitingApproval
 from control_room.errors import BrokerUnavailable
 from control_room.pa import lookup
+from control_room.pa.announce import PA_TTL_S, plan_announcement
 from control_room.pa.views import (
     ActionRequest,
     AnnouncementAccepted,
@@ -33,10 +36,11 @@ from edge.contract.pa import PA_ZONE, check_announcement_text
 
 router = APIRouter(prefix="/api/v1/pa", tags=["pa"])
 
-PA_TTL_S = 10
 
-
-def _issue(ctx: ContextDep, user: CurrentUser, dev: Device, action: str, args: dict[str, Any], mode: str) -> Command:
+def _issue(
+    ctx: ContextDep, s: SessionDep, user: CurrentUser, dev: Device, action: str, args: dict[str, Any], mode: str
+) -> Command:
+    s.commit()  # end this request's read transaction first: issuing writes in a session of its own
     try:
         return ctx.commands.issue(user.actor, dev.node_id, dev.id, action, args, PA_TTL_S, mode)
     except BrokerUnavailable as err:
@@ -113,30 +117,36 @@ def text_check(body: TextCheckRequest, user: Reader, s: SessionDep) -> TextCheck
         return TextCheckResult(ok=False, problem=str(err), max_chars=limit)
 
 
-@router.post("/announcements", status_code=status.HTTP_202_ACCEPTED, summary="Make an announcement (answers at once)")
-def announce(body: AnnouncementRequest, user: Commander, ctx: ContextDep, s: SessionDep) -> AnnouncementAccepted:
-    """Send ``announce`` to the PA system's edge; follow the announcement at ``/announcements/{id}``."""
-    dev = lookup.system(s, body.system)
-    zones = lookup.resolve_zones(dev, body.zones, body.group)
-    known = {int(m["id"]) for m in dev.capabilities.get("messages", [])}
-    if body.message_id is not None and body.message_id not in known:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"message {body.message_id} is not in {dev.id}")
-    limit = int(dev.capabilities.get("max_text_chars", 400))
-    if body.text is not None and len(body.text) > limit:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"the text is {len(body.text)} characters; the limit is {limit}"
-        )
-    args = body.model_dump(exclude={"mode", "system"}, exclude_none=True)
-    cmd = _issue(ctx, user, dev, "announce", args, body.mode)
+@router.post(
+    "/announcements",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Make an announcement (answers at once)",
+    responses={202: {"description": "Queued; or, to every zone of a system, stored awaiting a supervisor's approval."}},
+)
+def announce(
+    body: AnnouncementRequest, user: Commander, ctx: ContextDep, s: SessionDep
+) -> AnnouncementAccepted | AwaitingApproval:
+    """Send ``announce`` to the PA system's edge; follow the announcement at ``/announcements/{id}``.
+
+    An announcement to every zone of the system (live or test) is not sent: the answer is ``{"id": null, "state":
+    "awaiting_approval", "approval": {…}}`` and a supervisor other than the requester approves it at
+    ``/api/v1/approvals/{approval.id}/approve`` (the announcement id is then in ``approval.command_ids``)."""
+    plan = plan_announcement(s, body)
+    if plan.sensitive:
+        sensitive = plan.sensitive_plan()
+        s.commit()
+        return AwaitingApproval(approval=ctx.approvals.request(user.actor, sensitive))
+    dev = plan.dev
+    cmd = _issue(ctx, s, user, dev, "announce", plan.args, body.mode)
     return AnnouncementAccepted(
         id=cmd.id,
         state="queued",
         mode=cmd.mode,
         node_id=dev.node_id,
         system=dev.id,
-        zones=zones,
+        zones=plan.zones,
         expires_at=cmd.expires_at,
-        sensitive=zones == lookup.zone_numbers(dev),
+        sensitive=False,
     )
 
 
@@ -168,7 +178,7 @@ def get_announcement(announcement_id: str, user: Reader, s: SessionDep) -> Annou
 def cancel(
     announcement_id: str, user: Commander, ctx: ContextDep, s: SessionDep, body: ActionRequest | None = None
 ) -> CommandsIssued:
-    """Stop it now: zones still waiting are dropped, zones playing are aborted."""
+    """Stop it now: zones still waiting are dropped, zones playing are aborted. Never needs an approval."""
     body = body or ActionRequest()
     cmd = s.get(Command, announcement_id)
     if cmd is None or cmd.action != "announce" or cmd.device_id is None:
@@ -180,19 +190,20 @@ def cancel(
     if dev is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"PA system {cmd.device_id} is gone")
     args = {"announcement_id": announcement_id, **({"reason": body.reason} if body.reason else {})}
-    issued = _issue(ctx, user, dev, "cancel", args, body.mode)
+    issued = _issue(ctx, s, user, dev, "cancel", args, body.mode)
     return CommandsIssued(command_ids=[issued.id], announcement_id=announcement_id)
 
 
 @router.post("/all-clear", status_code=status.HTTP_202_ACCEPTED, summary="All clear: cancel everything")
 def all_clear(user: Commander, ctx: ContextDep, s: SessionDep, body: ActionRequest | None = None) -> CommandsIssued:
-    """Cancel every announcement on every PA system (or the one named) and reset emergency mode."""
+    """Cancel every announcement on every PA system (or the one named) and reset emergency mode. Never needs an
+    approval: it is always one action away."""
     body = body or ActionRequest()
     targets = [lookup.system(s, body.system)] if body.system else lookup.systems(s)
     if not targets:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no PA system has reported yet")
     args = {"reason": body.reason} if body.reason else {}
-    return CommandsIssued(command_ids=[_issue(ctx, user, d, "all_clear", args, body.mode).id for d in targets])
+    return CommandsIssued(command_ids=[_issue(ctx, s, user, d, "all_clear", args, body.mode).id for d in targets])
 
 
 @router.post("/system-test", status_code=status.HTTP_202_ACCEPTED, summary="Run the system test")
@@ -200,4 +211,4 @@ def system_test(body: SystemTestRequest, user: Commander, ctx: ContextDep, s: Se
     """Quiet by default (line supervision only); the edge refuses it sooner than its minimum interval."""
     dev = lookup.system(s, body.system)
     args = {"audible": body.audible} if body.audible is not None else {}
-    return CommandsIssued(command_ids=[_issue(ctx, user, dev, "system_test", args, body.mode).id])
+    return CommandsIssued(command_ids=[_issue(ctx, s, user, dev, "system_test", args, body.mode).id])
