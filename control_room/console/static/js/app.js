@@ -92,7 +92,8 @@ function startConsole() {
   };
   entries.forEach((entry) => entry.tab.addEventListener("click", () => select(entry)));
   tabs.addEventListener("keydown", (ev) => {
-    const i = entries.indexOf(current);
+    const focused = entries.findIndex((e) => e.tab === document.activeElement);
+    const i = focused >= 0 ? focused : entries.indexOf(current);
     const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: entries.length - 1 }[ev.key];
     if (to === undefined) return;
     ev.preventDefault();

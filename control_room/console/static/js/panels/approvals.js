@@ -7,7 +7,7 @@ function modeBadge(mode) {
 }
 
 export default {
-  id: "approvals", title: "Approvals", perm: "approve",
+  id: "approvals", title: "Approvals", roles: ["supervisor"],
   mount(section, { api, stream, user, announce, badge }) {
     const pending = new Map();
     const status = statusLine();

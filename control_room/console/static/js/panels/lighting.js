@@ -3,6 +3,7 @@ import { outcomeText } from "../outcome.js";
 import { faultsSection } from "./lighting_faults.js";
 import { scheduleSection } from "./lighting_schedule.js";
 import { energySection } from "./lighting_energy.js";
+import { allZonesSection } from "./lighting_all.js";
 
 // Lighting: zones (commanded vs reported, what sets the level, override, schedule, faults), with controls to set a
 // level, override a zone for a while with a reason, and end an override; then faults, schedules and energy.
@@ -69,6 +70,7 @@ export default {
     const tbody = el("tbody");
     const table = el("table", { "aria-label": "Lighting zones" }, el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))), tbody);
     section.append(el("h2", {}, "Lighting zones"), status, table);
+    allZonesSection(section, ctx, say);
     const faults = faultsSection(section, ctx);
     scheduleSection(section, ctx, say);
     energySection(section, ctx);
