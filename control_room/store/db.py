@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,62 +9,36 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-_SQLITE_LOCKS: dict[str, threading.Lock] = {}
-_SQLITE_LOCKS_GUARD = threading.Lock()
 LOCK_TIMEOUT_S = 30.0
-
-
-def _sqlite_lock(url: str) -> threading.Lock:
-    """One lock per SQLite database file, shared by every engine of this process."""
-    with _SQLITE_LOCKS_GUARD:
-        return _SQLITE_LOCKS.setdefault(url, threading.Lock())
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``.
 
-    SQLite gets WAL, foreign keys, and transactions serialised inside the process: each transaction takes a
-    process lock, then ``BEGIN IMMEDIATE``. Waiting threads are woken the moment the lock is free, instead of
-    SQLite's busy handler polling with sleeps of up to 100 ms, and a transaction never reads a snapshot that a
-    concurrent writer makes stale (which SQLite reports as "database is locked" on the first write).
+    SQLite gets WAL (readers never block the writer), foreign keys and a 30 s busy timeout. pysqlite's own
+    transaction handling is kept on purpose: it begins a transaction at the first write, so a request that reads,
+    then writes, never holds a stale read snapshot that SQLite would refuse to upgrade, and a request may open a
+    second session (e.g. to issue a command) while its own is open. (A process-wide lock serialising every
+    transaction was tried and reverted: a handler's session plus the command service's session deadlocked.)
     """
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": LOCK_TIMEOUT_S})
-    lock = _sqlite_lock(url)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        if not lock.acquire(timeout=LOCK_TIMEOUT_S):
-            raise TimeoutError("the store stayed busy for 30 s (a transaction opened inside another one?)")
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            lock.release()
-            raise
-        conn.info["cityedge_locked"] = True
-
-    def _end(conn: Connection) -> None:
-        if conn.info.pop("cityedge_locked", False):
-            lock.release()
-
-    event.listen(engine, "commit", _end)
-    event.listen(engine, "rollback", _end)
     return engine
 
 
