@@ -54,7 +54,9 @@ class Watcher:
     async def next_frame(self, timeout: float) -> LiveFrame | None:
         """The newest frame not yet taken, or None after ``timeout`` seconds without one."""
         try:
-            await asyncio.wait_for(self._new.wait(), timeout)
+            # asyncio.timeout rather than wait_for: on 3.11 wait_for can swallow a cancellation that races the wait.
+            async with asyncio.timeout(timeout):
+                await self._new.wait()
         except TimeoutError:
             return None
         self._new.clear()
