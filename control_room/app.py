@@ -13,7 +13,10 @@ from fastapi.staticfiles import StaticFiles
 
 from control_room import __version__
 from control_room.accounts import ensure_admin
+from control_room.api.audit_middleware import AuditMiddleware
 from control_room.api.routes import (
+    alerts,
+    audit,
     auth,
     cameras,
     clips,
@@ -27,8 +30,10 @@ from control_room.api.routes import (
     stream,
     users,
 )
+from control_room.audit_anchor import AuditAnchor
 from control_room.commands import CommandService
 from control_room.context import AppContext
+from control_room.escalation import AlertEscalator
 from control_room.hub import Hub
 from control_room.ingest import Ingest
 from control_room.live import LiveRelay
@@ -55,6 +60,8 @@ ROUTERS = [
     pa.router,
     stream.router,
     metrics.router,
+    alerts.router,
+    audit.router,
 ]
 
 
@@ -68,7 +75,19 @@ def build_context(settings: Settings) -> AppContext:
     commands = CommandService(store, mqtt, hub, metrics, settings.command_grace_s)
     ingest.commands = commands
     tokens = TokenIssuer(settings.resolved_jwt_secret(), settings.token_ttl_s)
-    return AppContext(settings, store, hub, metrics, mqtt, ingest, commands, tokens, LiveRelay())
+    return AppContext(
+        settings,
+        store,
+        hub,
+        metrics,
+        mqtt,
+        ingest,
+        commands,
+        tokens,
+        LiveRelay(),
+        escalator=AlertEscalator(store, hub, settings.alert_escalation_s),
+        audit_anchor=AuditAnchor(settings.resolved_audit_anchor_path(), store, hub),
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -86,10 +105,15 @@ def create_app(settings: Settings) -> FastAPI:
         ctx.hub.bind(asyncio.get_running_loop())
         ctx.ingest.start()
         ctx.mqtt.start()
+        background = [part for part in (ctx.audit_anchor, ctx.escalator) if part is not None]
+        for part in background:
+            part.start()
         log.info("control room %s started (store %s)", settings.host_id, ctx.store.engine.url.get_backend_name())
         try:
             yield
         finally:
+            for part in reversed(background):
+                await asyncio.to_thread(part.stop)
             await ctx.live.close()
             ctx.mqtt.stop()
             ctx.ingest.stop()
@@ -103,6 +127,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.add_middleware(AuditMiddleware, store=ctx.store)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/", StaticFiles(directory=CONSOLE, html=True), name="console")

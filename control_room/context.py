@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from control_room.audit_anchor import AuditAnchor
 from control_room.commands import CommandService
+from control_room.escalation import AlertEscalator
 from control_room.hub import Hub
 from control_room.ingest import Ingest
 from control_room.live import LiveRelay
@@ -28,3 +30,5 @@ class AppContext:
     commands: CommandService
     tokens: TokenIssuer
     live: LiveRelay
+    escalator: AlertEscalator | None = field(default=None)
+    audit_anchor: AuditAnchor | None = field(default=None)

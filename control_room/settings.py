@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     evidence_key: SecretStr | None = Field(
         default=None, description="Key for the HMAC in the seal of exported evidence packages; none: SHA-256 only."
     )
+    alert_escalation_s: float = Field(
+        default=120.0, gt=0, description="An unacknowledged priority-1 alert older than this goes to supervisors."
+    )
+    audit_anchor_path: Path | None = Field(
+        default=None,
+        description="File holding the newest audit row's id and hash (catches deleted newest rows); "
+        "default DATA_DIR/audit-anchor.json. Keep it where the database's users cannot write.",
+    )
+
+    def resolved_audit_anchor_path(self) -> Path:
+        """Where the audit anchor is kept."""
+        return self.audit_anchor_path or self.data_dir / "audit-anchor.json"
 
     def resolved_database_url(self) -> str:
         """The store URL, defaulting to SQLite in the data directory."""

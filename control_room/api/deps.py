@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from control_room.audit import Actor
+from control_room.audit import Actor, note_caller
 from control_room.context import AppContext
 from control_room.security.roles import Perm, allowed
 from control_room.security.tokens import TokenInvalid
@@ -79,7 +79,9 @@ def authenticate(ctx: AppContext, token: str | None, ip: str | None) -> CurrentU
 
 def current_user(request: Request, ctx: ContextDep, token: Annotated[str | None, Depends(oauth2)]) -> CurrentUser:
     """The caller, from ``Authorization: Bearer``."""
-    return authenticate(ctx, token, client_ip(request))
+    user = authenticate(ctx, token, client_ip(request))
+    note_caller(user.actor)
+    return user
 
 
 UserDep = Annotated[CurrentUser, Depends(current_user)]
