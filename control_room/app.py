@@ -13,8 +13,11 @@ from fastapi.staticfiles import StaticFiles
 
 from control_room import __version__
 from control_room.accounts import ensure_admin
+from control_room.api.audit_middleware import AuditMiddleware
 from control_room.api.routes import (
+    alerts,
     approvals,
+    audit,
     auth,
     cameras,
     clips,
@@ -30,8 +33,10 @@ from control_room.api.routes import (
     users,
 )
 from control_room.approvals import ApprovalService
+from control_room.audit_anchor import AuditAnchor
 from control_room.commands import CommandService
 from control_room.context import AppContext
+from control_room.escalation import AlertEscalator
 from control_room.hub import Hub
 from control_room.ingest import Ingest
 from control_room.live import LiveRelay
@@ -61,6 +66,8 @@ ROUTERS = [
     stream.router,
     metrics.router,
     approvals.router,
+    alerts.router,
+    audit.router,
 ]
 
 
@@ -88,6 +95,8 @@ def build_context(settings: Settings) -> AppContext:
         LiveRelay(),
         console_sessions=console_sessions,
         approvals=approvals,
+        escalator=AlertEscalator(store, hub, settings.alert_escalation_s),
+        audit_anchor=AuditAnchor(settings.resolved_audit_anchor_path(), store, hub),
     )
 
 
@@ -107,10 +116,15 @@ def create_app(settings: Settings) -> FastAPI:
         ctx.ingest.start()
         ctx.mqtt.start()
         ctx.approvals.start()
+        background = [part for part in (ctx.audit_anchor, ctx.escalator) if part is not None]
+        for part in background:
+            part.start()
         log.info("control room %s started (store %s)", settings.host_id, ctx.store.engine.url.get_backend_name())
         try:
             yield
         finally:
+            for part in reversed(background):
+                await asyncio.to_thread(part.stop)
             await ctx.live.close()
             ctx.approvals.stop()
             ctx.mqtt.stop()
@@ -125,6 +139,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.add_middleware(AuditMiddleware, store=ctx.store)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/", StaticFiles(directory=CONSOLE, html=True), name="console")

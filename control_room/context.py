@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from control_room.approvals import ApprovalService
+from control_room.audit_anchor import AuditAnchor
 from control_room.commands import CommandService
+from control_room.escalation import AlertEscalator
 from control_room.hub import Hub
 from control_room.ingest import Ingest
 from control_room.live import LiveRelay
@@ -32,3 +34,5 @@ class AppContext:
     live: LiveRelay
     console_sessions: ConsoleSessions
     approvals: ApprovalService
+    escalator: AlertEscalator | None = field(default=None)
+    audit_anchor: AuditAnchor | None = field(default=None)

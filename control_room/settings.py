@@ -64,6 +64,18 @@ class Settings(BaseSettings):
         le=86400,
         description="A sensitive action (two-person rule) not approved within this many seconds expires unsent.",
     )
+    alert_escalation_s: float = Field(
+        default=120.0, gt=0, description="An unacknowledged priority-1 alert older than this goes to supervisors."
+    )
+    audit_anchor_path: Path | None = Field(
+        default=None,
+        description="File holding the newest audit row's id and hash (catches deleted newest rows); "
+        "default DATA_DIR/audit-anchor.json. Keep it where the database's users cannot write.",
+    )
+
+    def resolved_audit_anchor_path(self) -> Path:
+        """Where the audit anchor is kept."""
+        return self.audit_anchor_path or self.data_dir / "audit-anchor.json"
 
     def resolved_database_url(self) -> str:
         """The store URL, defaulting to SQLite in the data directory."""

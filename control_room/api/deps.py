@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from control_room.audit import Actor
+from control_room.audit import Actor, note_caller
 from control_room.context import AppContext
 from control_room.security.console_sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, SessionInvalid
 from control_room.security.roles import Perm, allowed
@@ -93,6 +93,7 @@ def session_user(ctx: AppContext, request: Request, raw_id: str) -> CurrentUser:
     if request.method not in SAFE_METHODS and not ctx.console_sessions.csrf_ok(
         raw_id, request.headers.get(CSRF_HEADER)
     ):
+        note_caller(caller.actor)  # the refusal is audited under the session's account
         raise HTTPException(status.HTTP_403_FORBIDDEN, "CSRF token missing or wrong")
     return caller
 
@@ -100,8 +101,11 @@ def session_user(ctx: AppContext, request: Request, raw_id: str) -> CurrentUser:
 def current_user(request: Request, ctx: ContextDep, token: Annotated[str | None, Depends(oauth2)]) -> CurrentUser:
     """The caller, from ``Authorization: Bearer`` or else the console's session cookie."""
     if not token and request.cookies.get(SESSION_COOKIE):
-        return session_user(ctx, request, request.cookies[SESSION_COOKIE])
-    return authenticate(ctx, token, client_ip(request))
+        user = session_user(ctx, request, request.cookies[SESSION_COOKIE])
+    else:
+        user = authenticate(ctx, token, client_ip(request))
+    note_caller(user.actor)
+    return user
 
 
 UserDep = Annotated[CurrentUser, Depends(current_user)]

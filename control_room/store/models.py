@@ -149,6 +149,16 @@ class Alert(Base):
     last_raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column(nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    @property
+    def has_snapshot(self) -> bool:
+        """Whether a picture came with the alert (``GET /api/v1/alerts/{id}/snapshot.jpg``)."""
+        return self.snapshot_jpeg is not None
 
 
 class AuditRow(Base):
@@ -201,3 +211,16 @@ class ApprovalRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     command_ids: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class AlertTimelineRow(Base):
+    """One entry in an alert's history: raised, re-raised, cleared, acknowledged, assigned, a note, escalated…"""
+
+    __tablename__ = "alert_timeline"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(BigId, ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    ts: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
