@@ -9,7 +9,7 @@ export class Alarm {
     const unlock = () => this.unlock();
     addEventListener("pointerdown", unlock, { capture: true });
     addEventListener("keydown", unlock, { capture: true });
-    this.render();
+    this.unlock(); // right after signing in the page has had a click: audio may start now
   }
 
   unlock() {
@@ -47,7 +47,7 @@ export class Alarm {
   stopRepeat() { clearInterval(this.repeat); this.repeat = null; }
 
   beep() {
-    if (this.muted || !this.ctx) return;
+    if (this.muted || this.blocked) { this.render(); return; }
     const t0 = this.ctx.currentTime;
     for (let i = 0; i < 3; i++) {
       const osc = this.ctx.createOscillator(); const gain = this.ctx.createGain();

@@ -8,8 +8,8 @@ export function alertDetail(id, api) {
     if (node.hidden) return;
     try {
       const d = await api.call(`/api/v1/alerts/${id}`);
-      const timeline = (d.timeline || []).map((t) => line(t.ts || t.at, t.actor || t.by, t.action || t.state || t.event, t.note || t.text || t.detail));
-      const notes = (d.notes || []).map((n) => line(n.ts || n.at || n.created_at, n.author || n.by || n.actor, "", n.text));
+      const timeline = (d.timeline || []).map((t) => line(t.ts, t.actor, t.kind.replace("_", " "), t.kind === "note" ? "" : t.text));
+      const notes = (d.notes || []).map((n) => line(n.ts, n.actor, "", n.text));
       node.replaceChildren(
         el("h3", {}, "Timeline"), timeline.length ? el("ol", { class: "timeline" }, timeline) : el("p", { class: "muted" }, "Nothing yet."),
         el("h3", {}, "Notes"), notes.length ? el("ul", { class: "notes" }, notes) : el("p", { class: "muted" }, "No notes."));

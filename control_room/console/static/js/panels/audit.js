@@ -12,7 +12,7 @@ export default {
       inputs[name] = el("input", { id: `audit-${name}`, name, type, autocomplete: "off" });
       return el("div", { class: "field" }, el("label", { for: `audit-${name}` }, label), inputs[name]);
     });
-    inputs.limit = el("input", { id: "audit-limit", name: "limit", type: "number", min: "1", max: "5000", value: "200", size: "5" });
+    inputs.limit = el("input", { id: "audit-limit", name: "limit", type: "number", min: "1", max: "1000", value: "200", size: "5" });
     const form = el("form", { class: "filters", "aria-label": "Filter the audit log" },
       el("div", { class: "row" }, ...fields, el("div", { class: "field" }, el("label", { for: "audit-limit" }, "Rows"), inputs.limit),
         el("div", { class: "field end" }, el("button", { type: "submit", class: "primary" }, "Search"))));
@@ -52,7 +52,8 @@ export default {
       verdict.textContent = "Checking…"; verdict.className = "verdict";
       try {
         const v = await api.call("/api/v1/audit/verify");
-        verdict.textContent = v.ok ? `Chain intact: ${v.rows} rows checked.` : `Chain BROKEN: row ${v.first_bad} does not fit (${v.rows} rows read).`;
+        verdict.textContent = v.ok ? `Chain intact: ${v.rows} rows checked.` :
+          `Chain BROKEN at row ${v.first_bad} (${v.rows} rows read)${v.detail ? ` — ${v.detail}` : ""}.`;
         verdict.className = `verdict ${v.ok ? "ok" : "bad"}`;
       } catch (err) { verdict.textContent = `Could not verify — ${err.message}`; verdict.className = "verdict bad"; }
     });
