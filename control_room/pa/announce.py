@@ -44,7 +44,8 @@ class AnnouncementPlan:
         """One sentence for the approver, e.g. "LIVE evacuate announcement to all 8 zones of City PA: message 1
         'Evacuate now'"."""
         body = self.body
-        priority = body.priority if isinstance(body.priority, str) else f"priority {body.priority}"
+        priority = body.priority if isinstance(body.priority, str) else f"priority-{body.priority}"
+        kind = "announcement" if priority == "announcement" else f"{priority} announcement"
         group = f" (group {body.group!r})" if body.group else ""
         if body.message_id is not None:
             names = {int(m["id"]): str(m.get("name", "")) for m in self.dev.capabilities.get("messages", [])}
@@ -53,10 +54,7 @@ class AnnouncementPlan:
             content = f"spoken text {quoted(body.text or '')}"
         repeat = f", {body.repeat + 1} plays" if body.repeat else ""
         system = self.dev.label or self.dev.id
-        return (
-            f"{mode_word(body.mode)} {priority} announcement to all {len(self.zones)} zones{group} of {system}: "
-            f"{content}{repeat}"
-        )
+        return f"{mode_word(body.mode)} {kind} to all {len(self.zones)} zones{group} of {system}: {content}{repeat}"
 
     def targets(self) -> dict[str, Any]:
         """What the request reaches, kept with an approval to check nothing moved before it is sent."""

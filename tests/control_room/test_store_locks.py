@@ -43,6 +43,7 @@ def test_broker_ack_inside_an_ingest_batch_marks_the_command_sent(tmp_path: Path
     started = time.monotonic()
     ctx.ingest.start()
     try:
+
         def sent() -> bool:
             # a session closed at once: an abandoned one would hold SQLite's write lock until garbage-collected
             with ctx.store.session() as s:

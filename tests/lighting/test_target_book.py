@@ -6,9 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 from edge.contract.lighting_schedule import ScheduleConfig
+from edge.contract.payloads import Approval
 from edge.lighting.overrides import Override
 from edge.lighting.persist import JsonDocument
 from edge.lighting.targets import TargetBook
+from edge.lighting.views import override_view
 
 T0 = dt.datetime(2026, 1, 15, 22, 0, tzinfo=dt.UTC)  # a winter night: after sunset, before midnight
 SCHEDULE = ScheduleConfig.model_validate(
@@ -97,3 +99,14 @@ def test_stored_overrides_of_zones_no_longer_configured_are_dropped(tmp_path: Pa
     b.add_override(incident("b", 90, 30))
     smaller = TargetBook(["a"], SCHEDULE, JsonDocument(tmp_path / "state.json"))
     assert smaller.overrides == []
+
+
+def test_an_approved_override_keeps_its_approval_across_a_restart(tmp_path: Path) -> None:
+    approval = Approval(request_id="apr-1", requested_by="olive", approved_by="sam", approved_at=T0)
+    b = book(tmp_path)
+    b.add_override(incident("a", 90, 30).model_copy(update={"approval": approval}))
+    b.save()
+    again = book(tmp_path)
+    (held,) = again.overrides
+    assert held.approval == approval
+    assert override_view(held).approval == approval and override_view(incident("b", 1, 1)).approval is None

@@ -95,14 +95,15 @@ class PaCity:
 
 
 @contextmanager
-def pa_city(mosquitto: Mosquitto, tmp_path: Path, transport: str = "tcp") -> Iterator[PaCity]:
-    """Everything running; the PA system and its zones reported to the control room."""
+def pa_city(mosquitto: Mosquitto, tmp_path: Path, transport: str = "tcp", **cr_settings: Any) -> Iterator[PaCity]:
+    """Everything running; the PA system and its zones reported to the control room (``cr_settings``: control-room
+    settings, e.g. ``approval_timeout_s``)."""
     with ExitStack() as stack:
         sim = make_sim(tmp_path, transport, zones_per_amplifier=2)
         sim.start()
         stack.callback(sim.cleanup)
         stack.callback(sim.stop)
-        cr = ControlRoom(tmp_path / "cr", mosquitto.url).start()
+        cr = ControlRoom(tmp_path / "cr", mosquitto.url, **cr_settings).start()
         stack.callback(cr.stop)
         config = edge_config("edge-pa", tmp_path / "edge", mosquitto.url, pa_toml(sim))
         edge = EdgeProcess(config, tmp_path).start()
