@@ -143,6 +143,9 @@ def test_state_changing_requests_need_the_sessions_csrf_token(room: ControlRoom)
         assert http.delete("/api/v1/lighting/zones/nowhere/override", headers={CSRF_HEADER: csrf}).status_code == 404
         # safe methods need no token
         assert http.get("/api/v1/users").status_code == 200
+    # each refusal is audited under the session's account
+    refused = [r for r in audit(room, "http.post") if r.params.get("path") == "/api/v1/users"]
+    assert [(r.actor, r.result, r.params["status"]) for r in refused] == [("admin", "denied", 403)] * 3
 
 
 def test_a_bearer_token_needs_no_csrf_and_takes_precedence_over_the_cookie(room: ControlRoom) -> None:
