@@ -13,7 +13,7 @@ import pytest
 
 from edge.contract import topics
 from tests.e2e.console.conftest import OPERATOR, SUPERVISOR, TIMEOUT_MS, ConsoleCity, Shots, sign_in
-from tests.support.stack import ADMIN_PASSWORD
+from tests.support.stack import ADMIN_PASSWORD, wait_until
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -45,6 +45,8 @@ def test_operator_acknowledges_a_lamp_fault_and_the_supervisor_audits_it(
     expect(row).to_be_visible(timeout=TIMEOUT_MS)
     expect(row.locator(".prio")).to_have_text("P3 Medium")  # words, not colour alone
     expect(row.locator(".state")).to_have_text("New")
+    expect(row.locator(".escalated")).to_be_hidden()
+    expect(row.locator("form.note-form")).to_be_hidden()
     expect(row).to_contain_text("lamp failure on street light sl-06")
     expect(operator.locator("#live-polite")).to_contain_text("New priority 3", timeout=TIMEOUT_MS)
     expect(operator.locator("#tab-alerts")).to_contain_text("1 new")
@@ -66,6 +68,17 @@ def test_operator_acknowledges_a_lamp_fault_and_the_supervisor_audits_it(
     operator.keyboard.press("a")
     expect(second.locator(".state")).to_contain_text("Acknowledged", timeout=TIMEOUT_MS)
     shots(operator, "acknowledged by keyboard")
+    # N opens the note form on the focused alert; the note shows in the alert's details
+    second.focus()
+    operator.keyboard.press("n")
+    expect(second.get_by_label("Note for alert")).to_be_focused()
+    operator.keyboard.type("Lamp crew booked for 14:00")
+    second.get_by_role("button", name="Save note").click()
+    expect(second.locator("form.note-form")).to_be_hidden(timeout=TIMEOUT_MS)
+    second.get_by_role("button", name="Details").click()
+    expect(second.locator(".alert-detail .notes")).to_contain_text("Lamp crew booked for 14:00", timeout=TIMEOUT_MS)
+    expect(second.locator(".alert-detail .timeline")).to_contain_text("acknowledged")
+    shots(operator, "note added")
     with city.client() as http:
         by_device = {a["device_id"]: a for a in http.get("/api/v1/alerts").json()}
         assert by_device["sl-06"]["state"] == by_device["sl-07"]["state"] == "acknowledged"
@@ -340,3 +353,38 @@ def test_accessibility_names_contrast_keyboard_and_no_inline_styles(
     assert page.evaluate(
         "[...document.querySelectorAll('link[rel=stylesheet]')].every((l) => l.href.startsWith(location.origin))"
     )
+
+
+def test_all_zones_override_waits_for_a_supervisor_who_approves_it_in_the_console(
+    console_city: ConsoleCity, browser: Browser, shots: Shots
+) -> None:
+    from playwright.sync_api import expect
+
+    city = console_city
+    operator = browser.new_page()
+    sign_in(operator, city.cr.url, *OPERATOR)
+    operator.locator("#tab-lighting").click()
+    panel = operator.locator("#panel-lighting")
+    panel.get_by_label("Level %").fill("80")
+    panel.get_by_label("Reason / incident ref").fill("INC-9 city-wide search")
+    panel.get_by_role("button", name="Request override of all zones").click()
+    expect(panel.locator("p[role=status]")).to_contain_text("awaiting approval by a supervisor", timeout=TIMEOUT_MS)
+    shots(operator, "operator request awaiting approval")
+
+    supervisor = browser.new_page()
+    sign_in(supervisor, city.cr.url, *SUPERVISOR)
+    supervisor.locator("#tab-approvals").click()
+    request = supervisor.locator("#panel-approvals li.approval")
+    expect(request).to_have_count(1, timeout=TIMEOUT_MS)
+    expect(request).to_contain_text(OPERATOR[0])
+    expect(supervisor.locator("#tab-approvals")).to_contain_text("(1)")
+    shots(supervisor, "supervisor sees the request")
+    request.get_by_role("button", name="Approve").click()
+    expect(request).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(supervisor.locator("#panel-approvals .decided")).to_contain_text(f"approved by {SUPERVISOR[0]}")
+    wait_until(
+        lambda: all(city.fleet.nodes[f"sl-0{i}"].level == 80 for i in range(1, 9)),
+        30,
+        "every street light at 80 % after the approval",
+    )
+    shots(supervisor, "approved")
