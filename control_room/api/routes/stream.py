@@ -18,7 +18,7 @@ router = APIRouter(tags=["stream"])
 async def stream(ws: WebSocket) -> None:
     """Authenticate with ``?access_token=`` (browsers cannot set headers on WebSockets) or a bearer header.
 
-    Messages are JSON ``{"type": node|device|device_state|event|alert|command, "ts", "data"}``.
+    Messages are JSON ``{"type": node|device|device_state|event|alert|alert_escalated|command, "ts", "data"}``.
     """
     ctx: AppContext = ws.app.state.ctx
     token = ws.query_params.get("access_token")
