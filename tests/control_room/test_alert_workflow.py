@@ -215,8 +215,9 @@ def test_list_filters_and_order(room: ControlRoom) -> None:
             "state", "active", "count", "owner", "first_raised_at", "last_raised_at", "cleared_at",
             "acknowledged_by", "acknowledged_at", "escalated_at", "closed_by", "closed_at", "has_snapshot",
         }  # fmt: skip
-        for params in ({"state": "open"}, {"priority_max": 0}, {"priority_max": 6}, {"limit": 0}):
-            assert vera.get("/api/v1/alerts", params=params).status_code == 422
+        for params in ({"state": "open"}, {"priority_max": 0}, {"priority_max": 6}, {"limit": 0}, {"owner": "a\x00"}):
+            assert vera.get("/api/v1/alerts", params=params).status_code == 422, params
+        assert vera.get(f"/api/v1/alerts/{2**64}").status_code == 422
 
 
 def test_repeated_raises_fold_into_one_alert_with_a_bounded_timeline(room: ControlRoom) -> None:

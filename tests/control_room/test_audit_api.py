@@ -66,7 +66,14 @@ def test_search_filters_and_pages_newest_first(room: ControlRoom) -> None:
         first_page = search(limit=2)
         second_page = search(limit=2, before_id=first_page[-1]["id"])
         assert [r["id"] for r in first_page + second_page] == [r["id"] for r in everything[:4]]
-        for bad in ({"since": "2024-01-01T00:00:00"}, {"limit": 0}, {"limit": 1001}, {"before_id": 0}):
+        for bad in (
+            {"since": "2024-01-01T00:00:00"},
+            {"limit": 0},
+            {"limit": 1001},
+            {"before_id": 0},
+            {"before_id": 2**64},
+            {"actor": "nul\x00"},
+        ):
             r = sam.get("/api/v1/audit", params=bad)
             assert r.status_code == 422, (bad, r.text)
         assert "timezone" in sam.get("/api/v1/audit", params={"since": "2024-01-01T00:00:00"}).text
