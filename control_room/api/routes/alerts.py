@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from control_room import alert_workflow as wf
 from control_room.api.deps import ContextDep, CurrentUser, Reader, SessionDep, require
@@ -93,7 +93,13 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=5000, description="At most this many.")] = 500,
 ) -> list[AlertPublic]:
     """Alerts by priority (1 first), then the most recently raised. Closed ones only when asked for."""
-    q = select(Alert).order_by(Alert.priority, Alert.last_raised_at.desc(), Alert.id.desc()).limit(limit)
+    # the pictures stay in the store: only whether there is one is read
+    q = (
+        select(Alert, Alert.snapshot_jpeg.is_not(None))
+        .options(defer(Alert.snapshot_jpeg))
+        .order_by(Alert.priority, Alert.last_raised_at.desc(), Alert.id.desc())
+        .limit(limit)
+    )
     if state:
         q = q.where(Alert.state.in_([st.value for st in state]))
     elif not include_closed:
@@ -104,7 +110,12 @@ def list_alerts(
         q = q.where(Alert.priority <= priority_max)
     if owner:
         q = q.where(Alert.owner == owner)
-    return [AlertPublic.model_validate(a) for a in s.execute(q).scalars()]
+    return [_summary(alert, bool(has_snapshot)) for alert, has_snapshot in s.execute(q)]
+
+
+def _summary(alert: Alert, has_snapshot: bool) -> AlertPublic:
+    fields = {name: getattr(alert, name) for name in AlertPublic.model_fields if name != "has_snapshot"}
+    return AlertPublic.model_validate({**fields, "has_snapshot": has_snapshot})
 
 
 def _detail(s: Session, alert: Alert) -> AlertDetail:
