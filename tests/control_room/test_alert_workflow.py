@@ -184,7 +184,7 @@ def test_bad_notes_are_refused_with_the_reason(room: ControlRoom, body: dict, pr
 
 def test_list_filters_and_order(room: ControlRoom) -> None:
     now = datetime.now(UTC)
-    p1 = raise_condition(room, "k:p1", Severity.CRITICAL, "critical", now - timedelta(minutes=5))
+    p1 = raise_condition(room, "k:p1", Severity.CRITICAL, "critical", now - timedelta(minutes=5), "/9j/2wBD")
     p3_old = raise_condition(room, "k:p3-old", Severity.MINOR, "minor old", now - timedelta(minutes=9))
     p3_new = raise_condition(room, "k:p3-new", Severity.MINOR, "minor new", now - timedelta(minutes=1))
     p5 = raise_condition(room, "k:p5", Severity.INFO, "info", now - timedelta(minutes=2))
@@ -209,14 +209,18 @@ def test_list_filters_and_order(room: ControlRoom) -> None:
         assert ids(owner="olive", include_closed=True) == [p3_old, p5]
         assert ids(active=False, include_closed=True) == [p5]
         assert ids(limit=2) == [p1, p3_new]
+        listed = {a["id"]: a["has_snapshot"] for a in vera.get("/api/v1/alerts").json()}
+        assert listed == {p1: True, p3_new: False, p3_old: False}
+        assert vera.get(f"/api/v1/alerts/{p1}").json()["has_snapshot"] is True
         item = vera.get("/api/v1/alerts", params={"limit": 1}).json()[0]
         assert set(item) >= {
             "id", "key", "source", "node_id", "device_id", "type", "severity", "priority", "message", "location",
             "state", "active", "count", "owner", "first_raised_at", "last_raised_at", "cleared_at",
             "acknowledged_by", "acknowledged_at", "escalated_at", "closed_by", "closed_at", "has_snapshot",
         }  # fmt: skip
-        for params in ({"state": "open"}, {"priority_max": 0}, {"priority_max": 6}, {"limit": 0}):
-            assert vera.get("/api/v1/alerts", params=params).status_code == 422
+        for params in ({"state": "open"}, {"priority_max": 0}, {"priority_max": 6}, {"limit": 0}, {"owner": "a\x00"}):
+            assert vera.get("/api/v1/alerts", params=params).status_code == 422, params
+        assert vera.get(f"/api/v1/alerts/{2**64}").status_code == 422
 
 
 def test_repeated_raises_fold_into_one_alert_with_a_bounded_timeline(room: ControlRoom) -> None:

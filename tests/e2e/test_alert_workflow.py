@@ -68,3 +68,29 @@ def test_operator_handles_a_lamp_failure_end_to_end(city: City) -> None:
         assert again["state"] == "new" and again["count"] == 1
         reopened = olive.get(f"/api/v1/alerts/{again['id']}").json()["timeline"][0]
         assert reopened["kind"] == "reopened" and reopened["data"] == {"previous_alert_id": alert_id}
+
+
+def test_every_command_and_each_stage_is_audited_and_a_lost_answer_raises_an_alert(city: City) -> None:
+    with city.cr.client() as admin:
+
+        def trail(command_id: str) -> list[tuple[str, str | None]]:
+            rows = admin.get("/api/v1/audit", params={"action": "command.*", "limit": 1000}).json()
+            mine = [r for r in rows if command_id in (r["target"], r["params"].get("command_id"))]
+            return [(r["action"], r["params"].get("stage")) for r in reversed(mine)]
+
+        cid = admin.post("/api/v1/lighting/zones/cheapside/level", json={"level": 40}).json()["command_id"]
+        wait_until(lambda: admin.get(f"/api/v1/commands/{cid}").json()["stage"] == "succeeded", 20, "succeeded")
+        wait_until(lambda: ("command.stage", "succeeded") in trail(cid), 20, "terminal stage audited")
+        steps = trail(cid)
+        assert steps[0] == ("command.set_level", None)
+        assert {("command.stage", "sent"), ("command.stage", "accepted")} <= set(steps)
+
+        # the edge goes away: no terminal answer → unknown, audited, and an alert with its timeline
+        city.edge.stop()
+        cid = admin.post("/api/v1/lighting/zones/cheapside/level", json={"level": 45}).json()["command_id"]
+        wait_until(lambda: admin.get(f"/api/v1/commands/{cid}").json()["stage"] == "unknown", 60, "unknown")
+        assert ("command.stage", "unknown") in trail(cid)
+        lost = [a for a in admin.get("/api/v1/alerts").json() if a["type"] == "command_no_answer"]
+        assert len(lost) == 1 and lost[0]["data"]["command_id"] == cid
+        timeline = admin.get(f"/api/v1/alerts/{lost[0]['id']}").json()["timeline"]
+        assert [(e["kind"], e["actor"]) for e in timeline] == [("raised", "system")]

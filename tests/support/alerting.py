@@ -33,6 +33,7 @@ def raise_condition(
     severity: Severity = Severity.MAJOR,
     message: str = "lamp failure on sl-03",
     raised_at: datetime | None = None,
+    snapshot_jpeg: str | None = None,
 ) -> int:
     """Raise (or raise again) condition ``key`` the way ingest does; the open alert's id."""
     with cr.ctx.store.session() as s:
@@ -47,6 +48,7 @@ def raise_condition(
             device_id="sl-03",
             location="Cheapside EC2",
             raised_at=raised_at or datetime.now(UTC),
+            snapshot_jpeg=snapshot_jpeg,
         )
         return alert.id
 

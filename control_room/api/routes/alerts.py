@@ -8,9 +8,10 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from control_room import alert_workflow as wf
 from control_room.api.deps import ContextDep, CurrentUser, Reader, SessionDep, require
@@ -21,7 +22,9 @@ from control_room.views import AlertDetail, AlertPublic, AlertTimelineEntry, ale
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 AlertHandler = Annotated[CurrentUser, Depends(require(Perm.ALERTS_ACK))]
+AlertId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="Alert id.")]
 NOTE_MAX = 2000
+PLAIN = r"^[^\x00-\x1f\x7f]*$"
 
 
 class AlertState(StrEnum):
@@ -70,7 +73,9 @@ class AssignBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     owner: str | None = Field(
-        max_length=64, description="Username of the new owner (yourself to take it), or null to release it."
+        max_length=64,
+        pattern=PLAIN,
+        description="Username of the new owner (yourself to take it), or null to release it.",
     )
 
 
@@ -81,12 +86,20 @@ def list_alerts(
     state: Annotated[list[AlertState] | None, Query(description="Only these states (repeatable).")] = None,
     active: Annotated[bool | None, Query(description="Only alerts whose condition is (not) present.")] = None,
     priority_max: Annotated[int | None, Query(ge=1, le=5, description="Only priority 1 up to this.")] = None,
-    owner: Annotated[str | None, Query(max_length=64, description="Only alerts owned by this user.")] = None,
+    owner: Annotated[
+        str | None, Query(max_length=64, pattern=PLAIN, description="Only alerts owned by this user.")
+    ] = None,
     include_closed: Annotated[bool, Query(description="Include closed alerts.")] = False,
     limit: Annotated[int, Query(ge=1, le=5000, description="At most this many.")] = 500,
 ) -> list[AlertPublic]:
     """Alerts by priority (1 first), then the most recently raised. Closed ones only when asked for."""
-    q = select(Alert).order_by(Alert.priority, Alert.last_raised_at.desc(), Alert.id.desc()).limit(limit)
+    # the pictures stay in the store: only whether there is one is read
+    q = (
+        select(Alert, Alert.snapshot_jpeg.is_not(None))
+        .options(defer(Alert.snapshot_jpeg))
+        .order_by(Alert.priority, Alert.last_raised_at.desc(), Alert.id.desc())
+        .limit(limit)
+    )
     if state:
         q = q.where(Alert.state.in_([st.value for st in state]))
     elif not include_closed:
@@ -97,7 +110,12 @@ def list_alerts(
         q = q.where(Alert.priority <= priority_max)
     if owner:
         q = q.where(Alert.owner == owner)
-    return [AlertPublic.model_validate(a) for a in s.execute(q).scalars()]
+    return [_summary(alert, bool(has_snapshot)) for alert, has_snapshot in s.execute(q)]
+
+
+def _summary(alert: Alert, has_snapshot: bool) -> AlertPublic:
+    fields = {name: getattr(alert, name) for name in AlertPublic.model_fields if name != "has_snapshot"}
+    return AlertPublic.model_validate({**fields, "has_snapshot": has_snapshot})
 
 
 def _detail(s: Session, alert: Alert) -> AlertDetail:
@@ -113,7 +131,7 @@ def _detail(s: Session, alert: Alert) -> AlertDetail:
 
 
 @router.get("/{alert_id}", summary="One alert with its timeline")
-def get_alert(alert_id: int, user: Reader, s: SessionDep) -> AlertDetail:
+def get_alert(alert_id: AlertId, user: Reader, s: SessionDep) -> AlertDetail:
     """The alert, its timeline (oldest first) and its notes."""
     alert = s.get(Alert, alert_id)
     if alert is None:
@@ -141,7 +159,7 @@ def _apply(ctx: ContextDep, s: Session, change: Callable[[], Alert]) -> AlertPub
 
 @router.post("/{alert_id}/ack", summary="Acknowledge an alert")
 def ack(
-    alert_id: int, user: AlertHandler, ctx: ContextDep, s: SessionDep, body: OptionalNote | None = None
+    alert_id: AlertId, user: AlertHandler, ctx: ContextDep, s: SessionDep, body: OptionalNote | None = None
 ) -> AlertPublic:
     """``new`` → ``acknowledged`` (stops escalation). Acknowledging again changes nothing. 409 once closed."""
     note = body.note if body else None
@@ -149,7 +167,7 @@ def ack(
 
 
 @router.post("/{alert_id}/assign", summary="Take or assign an alert")
-def assign(alert_id: int, body: AssignBody, user: AlertHandler, ctx: ContextDep, s: SessionDep) -> AlertPublic:
+def assign(alert_id: AlertId, body: AssignBody, user: AlertHandler, ctx: ContextDep, s: SessionDep) -> AlertPublic:
     """Owner set → ``in_progress``; null → back to ``acknowledged``. Operators may take an unowned alert (owner =
     themselves); assigning to someone else or taking over someone else's needs a supervisor. Unknown, disabled or
     viewer accounts are refused (422)."""
@@ -157,14 +175,14 @@ def assign(alert_id: int, body: AssignBody, user: AlertHandler, ctx: ContextDep,
 
 
 @router.post("/{alert_id}/notes", summary="Add a note to an alert")
-def add_note(alert_id: int, body: NoteBody, user: AlertHandler, ctx: ContextDep, s: SessionDep) -> AlertPublic:
+def add_note(alert_id: AlertId, body: NoteBody, user: AlertHandler, ctx: ContextDep, s: SessionDep) -> AlertPublic:
     """Append a note to the timeline (closed alerts too)."""
     return _apply(ctx, s, lambda: wf.add_note(s, user.actor, alert_id, body.text))
 
 
 @router.post("/{alert_id}/close", summary="Close an alert")
 def close(
-    alert_id: int, user: AlertHandler, ctx: ContextDep, s: SessionDep, body: OptionalNote | None = None
+    alert_id: AlertId, user: AlertHandler, ctx: ContextDep, s: SessionDep, body: OptionalNote | None = None
 ) -> AlertPublic:
     """Its owner or a supervisor closes it, once the condition has cleared (409 while it is still active)."""
     note = body.note if body else None

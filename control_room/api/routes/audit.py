@@ -18,6 +18,8 @@ from control_room.security.roles import Perm
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 AuditReader = Annotated[CurrentUser, Depends(require(Perm.AUDIT_READ))]
+PLAIN = r"^[^\x00-\x1f\x7f]*$"
+MAX_ID = 2**63 - 1
 
 
 class AuditPublic(BaseModel):
@@ -54,11 +56,16 @@ class ExportFormat(StrEnum):
 
 
 def audit_filter(
-    actor: Annotated[str | None, Query(max_length=64, description="Only this actor (case-insensitive).")] = None,
-    action: Annotated[
-        str | None, Query(max_length=64, description="Only this action; a trailing * matches a prefix (alert.*).")
+    actor: Annotated[
+        str | None, Query(max_length=64, pattern=PLAIN, description="Only this actor (case-insensitive).")
     ] = None,
-    target: Annotated[str | None, Query(max_length=300, description="Only this target, e.g. alert:12.")] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=64, pattern=PLAIN, description="Only this action; a trailing * matches a prefix (alert.*)."),
+    ] = None,
+    target: Annotated[
+        str | None, Query(max_length=300, pattern=PLAIN, description="Only this target, e.g. alert:12.")
+    ] = None,
     since: Annotated[AwareDatetime | None, Query(description="From this time (ISO 8601 with zone).")] = None,
     until: Annotated[AwareDatetime | None, Query(description="Before this time (ISO 8601 with zone).")] = None,
 ) -> AuditFilter:
@@ -75,7 +82,9 @@ def list_audit(
     s: SessionDep,
     flt: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
-    before_id: Annotated[int | None, Query(ge=1, description="Only rows older than this id (next page).")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only rows older than this id (next page).")
+    ] = None,
 ) -> list[AuditPublic]:
     """Matching rows, newest first."""
     return [AuditPublic.model_validate(r) for r in page(s, flt, limit, before_id)]
