@@ -23,7 +23,7 @@ async def stream(ws: WebSocket) -> None:
     With the cookie, the ``Origin`` must be this server (no cross-site WebSocket hijacking), and the session is
     re-checked every ``session_recheck_s``: a sign-out, expiry or disabled account closes the stream (1008).
 
-    Messages are JSON ``{"type": node|device|device_state|event|alert|alert_escalated|command, "ts", "data"}``.
+    Messages are JSON ``{"type": node|device|device_state|event|alert|alert_escalated|command|approval, "ts", "data"}``.
     """
     ctx: AppContext = ws.app.state.ctx
     token = ws.query_params.get("access_token")
