@@ -13,14 +13,18 @@ from fastapi.staticfiles import StaticFiles
 
 from control_room import __version__
 from control_room.accounts import ensure_admin
+from control_room.api.audit_middleware import AuditMiddleware
 from control_room.api.headers import SecurityHeaders
 from control_room.api.routes import (
+    alerts,
     api_keys,
     approvals,
+    audit,
     auth,
     cameras,
     clips,
     commands,
+    console_session,
     events,
     health,
     lighting,
@@ -31,13 +35,16 @@ from control_room.api.routes import (
     users,
 )
 from control_room.approvals import ApprovalService
+from control_room.audit_anchor import AuditAnchor
 from control_room.commands import CommandService
 from control_room.context import AppContext
+from control_room.escalation import AlertEscalator
 from control_room.hub import Hub
 from control_room.ingest import Ingest
 from control_room.live import LiveRelay
 from control_room.metrics import ControlRoomMetrics
 from control_room.mqtt_client import ControlMqtt
+from control_room.security.console_sessions import ConsoleSessions
 from control_room.security.tokens import TokenIssuer
 from control_room.settings import Settings
 from control_room.store.db import Store
@@ -48,6 +55,7 @@ CONSOLE = Path(__file__).resolve().parent / "console" / "static"
 ROUTERS = [
     health.router,
     auth.router,
+    console_session.router,
     users.router,
     nodes.router,
     commands.router,
@@ -61,6 +69,8 @@ ROUTERS = [
     metrics.router,
     approvals.router,
     api_keys.router,
+    alerts.router,
+    audit.router,
 ]
 
 
@@ -74,8 +84,23 @@ def build_context(settings: Settings) -> AppContext:
     commands = CommandService(store, mqtt, hub, metrics, settings.command_grace_s)
     ingest.commands = commands
     tokens = TokenIssuer(settings.resolved_jwt_secret(), settings.token_ttl_s)
+    console_sessions = ConsoleSessions(settings.resolved_jwt_secret(), settings.session_ttl_s, settings.session_idle_s)
     approvals = ApprovalService(store, hub, commands, settings.approval_timeout_s)
-    return AppContext(settings, store, hub, metrics, mqtt, ingest, commands, tokens, LiveRelay(), approvals=approvals)
+    return AppContext(
+        settings,
+        store,
+        hub,
+        metrics,
+        mqtt,
+        ingest,
+        commands,
+        tokens,
+        LiveRelay(),
+        console_sessions=console_sessions,
+        approvals=approvals,
+        escalator=AlertEscalator(store, hub, settings.alert_escalation_s),
+        audit_anchor=AuditAnchor(settings.resolved_audit_anchor_path(), store, hub),
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -94,10 +119,15 @@ def create_app(settings: Settings) -> FastAPI:
         ctx.ingest.start()
         ctx.mqtt.start()
         ctx.approvals.start()
+        background = [part for part in (ctx.audit_anchor, ctx.escalator) if part is not None]
+        for part in background:
+            part.start()
         log.info("control room %s started (store %s)", settings.host_id, ctx.store.engine.url.get_backend_name())
         try:
             yield
         finally:
+            for part in reversed(background):
+                await asyncio.to_thread(part.stop)
             await ctx.live.close()
             ctx.approvals.stop()
             ctx.mqtt.stop()
@@ -117,6 +147,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.state.ctx = ctx
+    app.add_middleware(AuditMiddleware, store=ctx.store)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/", StaticFiles(directory=CONSOLE, html=True), name="console")

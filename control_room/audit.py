@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +58,36 @@ class Actor:
     source_ip: str | None = None
 
 
+@dataclass
+class RequestAudit:
+    """What the audit middleware learns while one HTTP request is served: who called, and how many audit rows the
+    handlers committed (when none, the middleware writes one itself)."""
+
+    caller: Actor | None = None
+    committed: int = 0
+
+
+_REQUEST: ContextVar[RequestAudit | None] = ContextVar("cityedge_request_audit", default=None)
+
+
+def begin_request() -> tuple[RequestAudit, Token[RequestAudit | None]]:
+    """Start tracking the current request (the middleware; threads the handler runs on inherit it)."""
+    marker = RequestAudit()
+    return marker, _REQUEST.set(marker)
+
+
+def end_request(token: Token[RequestAudit | None]) -> None:
+    """Stop tracking the current request."""
+    _REQUEST.reset(token)
+
+
+def note_caller(actor: Actor) -> None:
+    """Remember who is calling, for the row the middleware may write (called by the authentication dependency)."""
+    marker = _REQUEST.get()
+    if marker is not None:
+        marker.caller = actor
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -86,6 +117,9 @@ def record(
     )
     session.add(row)
     session.flush()
+    marker = _REQUEST.get()
+    if marker is not None:
+        session.info.setdefault("audit_markers", []).append(marker)
     return row
 
 
@@ -102,22 +136,33 @@ def _lock_chain(session: Session) -> None:
     session.info["audit_chain_locked"] = True
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
-        event.listen(session, "after_commit", _forget, once=True)
-        event.listen(session, "after_rollback", _forget, once=True)
-        return
-    session.execute(text("UPDATE audit_log SET id = id WHERE 0 = 1"))
-    event.listen(session, "after_commit", _forget, once=True)
+    else:
+        session.execute(text("UPDATE audit_log SET id = id WHERE 0 = 1"))
+    event.listen(session, "after_commit", _committed, once=True)
     event.listen(session, "after_rollback", _forget, once=True)
 
 
+def _committed(session: Session) -> None:
+    for marker in session.info.pop("audit_markers", []):
+        marker.committed += 1
+    _forget(session)
+
+
 def _forget(session: Session) -> None:
+    session.info.pop("audit_markers", None)
     session.info.pop("audit_chain_locked", None)
 
 
-def verify_chain(session: Session) -> dict[str, Any]:
-    """Walk the chain: ``{"ok", "rows", "first_bad"}``; first_bad is the id of the first row that does not fit."""
+def verify_chain(session: Session, anchor: tuple[int, str] | None = None) -> dict[str, Any]:
+    """Walk the chain: ``{"ok", "rows", "first_bad"}``; first_bad is the id of the first row that does not fit.
+
+    ``anchor`` — ``(id, hash)`` of a row known to have been written (kept outside the store, see
+    :mod:`control_room.audit_anchor`) — catches what the chain alone cannot: deleting the newest rows. If that row
+    is missing or altered, first_bad is its id.
+    """
     prev = GENESIS
     n = 0
+    anchored = anchor is None
     for row in session.execute(select(AuditRow).order_by(AuditRow.id)).scalars():
         n += 1
         expected = row_hash(
@@ -125,5 +170,12 @@ def verify_chain(session: Session) -> dict[str, Any]:
         )
         if row.prev_hash != prev or row.hash != expected:
             return {"ok": False, "rows": n, "first_bad": row.id}
+        if anchor is not None and row.id == anchor[0]:
+            if row.hash != anchor[1]:
+                return {"ok": False, "rows": n, "first_bad": row.id}
+            anchored = True
         prev = row.hash
+    if not anchored:
+        assert anchor is not None
+        return {"ok": False, "rows": n, "first_bad": anchor[0]}
     return {"ok": True, "rows": n, "first_bad": None}

@@ -163,6 +163,7 @@ class CommandService:
             row.stage, row.code, row.message, row.updated_at = stage, code, message, now
             row.terminal = stage in TERMINAL
             s.add(CommandStageRow(command_id=command_id, stage=stage, code=code, message=message, ts=now))
+            record(s, Actor("control-room"), "command.stage", command_id, {"stage": stage, "code": code})
             self.metrics.command_stages.labels(stage).inc()
             return row
 

@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     evidence_key: SecretStr | None = Field(
         default=None, description="Key for the HMAC in the seal of exported evidence packages; none: SHA-256 only."
     )
+    session_ttl_s: int = Field(
+        default=12 * 3600, ge=300, le=7 * 86400, description="A console session ends this long after login (a shift)."
+    )
+    session_idle_s: int = Field(
+        default=1800, ge=60, le=86400, description="A console session ends after this long without a request."
+    )
+    session_recheck_s: float = Field(
+        default=15.0, gt=0, le=300, description="How often an open console WebSocket re-checks its session."
+    )
+    session_cookie_secure: bool | None = Field(
+        default=None, description="Mark the session cookie Secure: true, false, or unset = when the request is https."
+    )
     approval_timeout_s: float = Field(
         default=300.0,
         gt=0,
@@ -73,6 +85,18 @@ class Settings(BaseSettings):
     login_lockout_max_s: int = Field(
         default=3600, ge=1, le=7 * 86_400, description="Longest lock-out in seconds (the doubling stops here)."
     )
+    alert_escalation_s: float = Field(
+        default=120.0, gt=0, description="An unacknowledged priority-1 alert older than this goes to supervisors."
+    )
+    audit_anchor_path: Path | None = Field(
+        default=None,
+        description="File holding the newest audit row's id and hash (catches deleted newest rows); "
+        "default DATA_DIR/audit-anchor.json. Keep it where the database's users cannot write.",
+    )
+
+    def resolved_audit_anchor_path(self) -> Path:
+        """Where the audit anchor is kept."""
+        return self.audit_anchor_path or self.data_dir / "audit-anchor.json"
 
     def resolved_database_url(self) -> str:
         """The store URL, defaulting to SQLite in the data directory."""

@@ -102,6 +102,7 @@ class AlertPublic(Public):
     """An operator alert."""
 
     id: int = Field(description="Alert id.")
+    key: str = Field(description="The condition: repeated raises of one key fold into one open alert.")
     source: str = Field(description="device or control_room.")
     node_id: str | None = Field(description="Node concerned.")
     device_id: str | None = Field(description="Device concerned.")
@@ -118,6 +119,33 @@ class AlertPublic(Public):
     first_raised_at: datetime = Field(description="First raised.")
     last_raised_at: datetime = Field(description="Last raised.")
     cleared_at: datetime | None = Field(description="When the condition went away.")
+    acknowledged_by: str | None = Field(description="Who acknowledged it first.")
+    acknowledged_at: datetime | None = Field(description="When it was first acknowledged.")
+    escalated_at: datetime | None = Field(description="When it was escalated to supervisors (unacknowledged).")
+    closed_by: str | None = Field(description="Who closed it.")
+    closed_at: datetime | None = Field(description="When it was closed.")
+    has_snapshot: bool = Field(description="A picture came with it: GET /api/v1/alerts/{id}/snapshot.jpg.")
+
+
+class AlertTimelineEntry(Public):
+    """One entry in an alert's history."""
+
+    id: int = Field(description="Entry id (increasing).")
+    ts: datetime = Field(description="When.")
+    actor: str = Field(description="Who: a username, node:<id> for the device's node, or system.")
+    kind: str = Field(
+        description="raised, re_raised, cleared, acknowledged, assigned, note, in_progress, closed, escalated, "
+        "reopened."
+    )
+    text: str = Field(description="Sentence for the operator (the note itself for a note).")
+    data: dict[str, Any] = Field(description="Detail (count, owner, previous alert …).")
+
+
+class AlertDetail(AlertPublic):
+    """An alert with its timeline and notes."""
+
+    timeline: list[AlertTimelineEntry] = Field(description="Every entry, oldest first.")
+    notes: list[AlertTimelineEntry] = Field(description="The note entries of the timeline, oldest first.")
 
 
 def node_view(row: models.Node) -> dict[str, Any]:

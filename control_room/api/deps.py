@@ -12,9 +12,10 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from control_room.api_keys import KeyInvalid, check_key
-from control_room.audit import Actor
+from control_room.audit import Actor, note_caller
 from control_room.context import AppContext
 from control_room.security.api_scopes import INTEGRATOR, looks_like_key, scope_for_path
+from control_room.security.console_sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, SessionInvalid
 from control_room.security.roles import Perm, allowed
 from control_room.security.tokens import TokenInvalid
 from control_room.sessions import session_alive
@@ -125,14 +126,40 @@ def route_path(request: Request) -> str:
     return str(getattr(route, "path", request.url.path))
 
 
+def session_user(ctx: AppContext, request: Request, raw_id: str) -> CurrentUser:
+    """The caller from the console's session cookie; unsafe methods must carry the session's CSRF token.
+
+    401 when the session is unknown, expired, idle, revoked or its account disabled; 403 when a state-changing
+    request lacks the ``X-CSRF-Token`` header or carries a wrong one.
+    """
+    with ctx.store.session() as s:
+        try:
+            _row, user = ctx.console_sessions.resolve(s, raw_id)
+        except SessionInvalid as err:
+            raise _unauthorised(f"console session ended ({err}): sign in again") from err
+        caller = CurrentUser(user.id, user.username, user.role, client_ip(request))
+    if request.method not in SAFE_METHODS and not ctx.console_sessions.csrf_ok(
+        raw_id, request.headers.get(CSRF_HEADER)
+    ):
+        note_caller(caller.actor)  # the refusal is audited under the session's account
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "CSRF token missing or wrong")
+    return caller
+
+
 def current_user(
     request: Request,
     ctx: ContextDep,
     token: Annotated[str | None, Depends(oauth2)],
     api_key: Annotated[str | None, Depends(api_key_header)],
 ) -> CurrentUser:
-    """The caller, from ``Authorization: Bearer`` (an access token or an API key) or ``X-API-Key``."""
-    return authenticate_credentials(ctx, token, api_key, client_ip(request), request.method, route_path(request))
+    """The caller, from ``Authorization: Bearer`` (an access token or an API key), ``X-API-Key``, or else the
+    console's session cookie (with its CSRF check on state-changing requests)."""
+    if not token and not api_key and request.cookies.get(SESSION_COOKIE):
+        user = session_user(ctx, request, request.cookies[SESSION_COOKIE])
+    else:
+        user = authenticate_credentials(ctx, token, api_key, client_ip(request), request.method, route_path(request))
+    note_caller(user.actor)
+    return user
 
 
 UserDep = Annotated[CurrentUser, Depends(current_user)]

@@ -244,23 +244,29 @@ def test_console_cameras_panel_plays_the_live_view(cctv_city: CctvCity, artifact
             page.fill("#password", ADMIN_PASSWORD)
             page.click("button[type=submit]")
             page.click("#tab-cameras")
-            row = page.locator('tr[data-camera="bridge-1"]')
-            row.wait_for(timeout=20_000)
+            tile = page.locator('figure[data-camera="bridge-1"]')
+            tile.wait_for(timeout=20_000)
             # predicates as functions: a bare expression would be eval()ed in the page, which the console's CSP refuses
             page.wait_for_function(
-                "() => document.querySelector('tr[data-camera=\"bridge-1\"]').textContent.includes('streaming')",
+                "() => document.querySelector('figure[data-camera=\"bridge-1\"]').textContent.includes('streaming')",
                 timeout=20_000,
             )
-            row.get_by_role("button", name="Watch").click()
+            # the wall plays the tile by itself while the panel is on screen (an <img> fed by live.mjpeg)
             page.wait_for_function(
-                "() => { const i = document.querySelector('#panel-cameras figure img');"
-                " return i && i.src.startsWith('blob:') && i.naturalWidth === 320; }",
+                "() => { const i = document.querySelector('figure[data-camera=\"bridge-1\"] img');"
+                " return i && i.src.includes('/live.mjpeg') && i.naturalWidth === 320; }",
                 timeout=20_000,
             )
-            assert city.cr.ctx.live.watched == {"live/bridge-1": 1}
+            assert city.cr.ctx.live.watched.get("live/bridge-1") == 1
             page.screenshot(path=str(artifacts_dir / "cameras-panel.png"))
-            page.get_by_role("button", name="Close live view").click()
-            wait_until(lambda: city.cr.ctx.live.watched == {}, 10, "live view released")
+            # paused by hand: the relay stops; watched again: it plays again
+            tile.get_by_role("button", name="Pause London Bridge north").click()
+            wait_until(lambda: "live/bridge-1" not in city.cr.ctx.live.watched, 10, "live view released")
+            tile.get_by_role("button", name="Watch London Bridge north").click()
+            wait_until(lambda: city.cr.ctx.live.watched.get("live/bridge-1") == 1, 10, "watched again")
+            # leaving the panel stops every live view: the edge encodes only while someone watches
+            page.click("#tab-alerts")
+            wait_until(lambda: city.cr.ctx.live.watched == {}, 10, "live views released")
             assert errors == []
         finally:
             browser.close()

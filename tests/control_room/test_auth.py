@@ -14,7 +14,12 @@ from control_room.security.tokens import ALGORITHM, AUDIENCE, ISSUER
 from control_room.store.models import AuditRow, User
 from tests.support.stack import ADMIN_PASSWORD, ControlRoom, login
 
-PUBLIC = {("GET", "/healthz"), ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/refresh")}
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/session"),
+}
 
 
 def api_routes(cr: ControlRoom) -> list[tuple[str, str]]:

@@ -87,8 +87,15 @@ def edge_config(node_id: str, data_dir: Path, broker_url: str, extra: str = "") 
 class ControlRoom:
     """The control-room app served by uvicorn in a thread of the test process."""
 
-    def __init__(self, data_dir: Path, broker_url: str, database_url: str | None = None, **overrides: Any) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        data_dir: Path,
+        broker_url: str,
+        database_url: str | None = None,
+        port: int | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.port = port or free_port()  # a port of an earlier instance: a restart at the same address
         self.settings = Settings(
             data_dir=data_dir,
             database_url=database_url,

@@ -8,13 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
-from control_room import login_throttle
 from control_room.api.deps import ContextDep, UserDep, client_ip
 from control_room.audit import Actor, record
 from control_room.login_throttle import ThrottlePolicy
-from control_room.security.passwords import verify_password
+from control_room.security.login import LoginFailed, LoginThrottled, check_credentials
 from control_room.sessions import IssuedTokens, RefreshDenied, open_session, refresh, revoke_session
 from control_room.store.models import User
 
@@ -75,35 +73,21 @@ def token(request: Request, ctx: ContextDep, form: Annotated[OAuth2PasswordReque
     A throttled attempt does not check the password. A failure does not say which part was wrong.
     """
     ip = client_ip(request)
-    policy = ThrottlePolicy.from_settings(ctx.settings)
-    name = form.username[:64] or "?"
-    with ctx.store.session() as s:
-        wait = login_throttle.admit(s, policy, form.username, ip, datetime.now(UTC))
-        if wait is not None:
-            record(s, Actor(name, None, ip), "auth.login", None, {"retry_after_s": wait}, "throttled")
-        user = s.execute(select(User).where(func.lower(User.username) == form.username.lower())).scalar_one_or_none()
-        password_hash = user.password_hash if user else None
-    if wait is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many failed logins: try again in {wait} s",
-            headers={"Retry-After": str(wait)},
+    try:
+        user_id = check_credentials(
+            ctx.store, ThrottlePolicy.from_settings(ctx.settings), form.username, form.password, ip, via="token"
         )
-    ok = verify_password(password_hash, form.password)  # outside any transaction: argon2 takes a while
+    except LoginThrottled as err:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, str(err), headers={"Retry-After": str(err.retry_after_s)}
+        ) from err
+    except LoginFailed as err:
+        raise _unauthorised(str(err)) from err
     with ctx.store.session() as s:
-        now = datetime.now(UTC)
-        user = s.get(User, user.id) if (ok and user is not None) else None
-        if user is None or user.disabled:
-            login_throttle.failed(s, policy, form.username, ip, now)
-            record(s, Actor(name, None, ip), "auth.login", None, {}, "denied")
-            issued = None
-        else:
-            login_throttle.succeeded(s, form.username, ip, now)
-            user.last_login_at = now
-            record(s, Actor(user.username, user.role, ip), "auth.login", f"user:{user.id}", {}, "ok")
-            issued = open_session(s, ctx.tokens, user, ip, ctx.settings.refresh_ttl_s, now)
-    if user is None or issued is None:
-        raise _unauthorised("wrong username or password")
+        user = s.get(User, user_id)
+        if user is None:  # deleted between the check and now
+            raise _unauthorised("wrong username or password")
+        issued = open_session(s, ctx.tokens, user, ip, ctx.settings.refresh_ttl_s, datetime.now(UTC))
     return _response(user, issued)
 
 

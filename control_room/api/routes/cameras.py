@@ -204,7 +204,7 @@ def alert_snapshot(
     alert = s.get(Alert, alert_id)
     if alert is None or not alert.snapshot_jpeg:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"alert {alert_id} has no picture")
-    record(s, user.actor, "alert.snapshot", str(alert_id), {"device": f"{alert.node_id}/{alert.device_id}"})
+    record(s, user.actor, "alert.snapshot", f"alert:{alert_id}", {"device": f"{alert.node_id}/{alert.device_id}"})
     try:
         jpeg = base64.b64decode(alert.snapshot_jpeg, validate=True)
     except binascii.Error as err:

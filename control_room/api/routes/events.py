@@ -1,4 +1,4 @@
-"""Stored device events and alerts."""
+"""Stored device events."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from control_room.api.deps import Reader, SessionDep
-from control_room.store.models import Alert, Event
-from control_room.views import AlertPublic, EventPublic
+from control_room.store.models import Event
+from control_room.views import EventPublic
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -30,20 +30,3 @@ def list_events(
     if type:
         q = q.where(Event.type == type)
     return [EventPublic.model_validate(e) for e in s.execute(q).scalars()]
-
-
-@router.get("/alerts", summary="Alerts")
-def list_alerts(
-    user: Reader,
-    s: SessionDep,
-    active: Annotated[bool | None, Query(description="Only alerts whose condition is (not) present.")] = None,
-    include_closed: Annotated[bool, Query(description="Include closed alerts.")] = False,
-    limit: Annotated[int, Query(ge=1, le=5000, description="At most this many.")] = 500,
-) -> list[AlertPublic]:
-    """Open alerts by priority then recency."""
-    q = select(Alert).order_by(Alert.priority, Alert.last_raised_at.desc()).limit(limit)
-    if not include_closed:
-        q = q.where(Alert.state != "closed")
-    if active is not None:
-        q = q.where(Alert.active.is_(active))
-    return [AlertPublic.model_validate(a) for a in s.execute(q).scalars()]

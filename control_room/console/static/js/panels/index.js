@@ -1,8 +1,22 @@
-// Every console panel, in tab order. A panel is a module exporting {id, title, roles?, mount(section, ctx)}.
-import overview from "./overview.js";
-import lighting from "./lighting.js";
-import alerts from "./alerts.js";
-import events from "./events.js";
-import cameras from "./cameras.js";
+// The console's panels, in tab order: one name per line, each the file js/panels/NAME.js.
+// A panel module's default export is
+//   { id, title, roles?: ["supervisor", ...], perm?: "audit.read", mount(section, ctx) -> {shown?(), hidden?()} | undefined }
+// Adding a panel = writing its file + adding its name here (see docs/console.md). A panel whose module fails to
+// load is left out (and logged) instead of taking the whole console down.
+const NAMES = [
+  "alerts",
+  "overview",
+  "approvals",
+  "pa",
+  "lighting",
+  "cameras",
+  "events",
+  "audit",
+];
 
-export const PANELS = [overview, alerts, lighting, cameras, events];
+const loaded = await Promise.allSettled(NAMES.map((name) => import(`./${name}.js`)));
+export const PANELS = loaded.flatMap((r, i) => {
+  if (r.status === "fulfilled") return [r.value.default];
+  console.error(`panel ${NAMES[i]} failed to load`, r.reason);
+  return [];
+});

@@ -1,7 +1,9 @@
 import { el } from "../api.js";
+import { outcomeText } from "../outcome.js";
 import { faultsSection } from "./lighting_faults.js";
 import { scheduleSection } from "./lighting_schedule.js";
 import { energySection } from "./lighting_energy.js";
+import { allZonesSection } from "./lighting_all.js";
 
 // Lighting: zones (commanded vs reported, what sets the level, override, schedule, faults), with controls to set a
 // level, override a zone for a while with a reason, and end an override; then faults, schedules and energy.
@@ -18,7 +20,7 @@ function zoneRow(z, api, say) {
   const reason = el("input", { type: "text", maxlength: "500", placeholder: "reason / incident ref", "aria-label": `override reason for ${z.id}` });
   const path = `/api/v1/lighting/zones/${encodeURIComponent(z.id)}`;
   const act = async (what, fn) => {
-    try { const r = await fn(); say(`${z.id}: ${what} — command ${r.command_id.slice(0, 8)} ${r.stage}`); }
+    try { const r = await fn(); say(`${z.id}: ${outcomeText(what, r)}`); }
     catch (err) { say(`${z.id}: ${what} refused — ${err.message}`); }
   };
   const setLevel = () => act(`level ${level.value}%`, () => api.call(`${path}/level`, { method: "POST", json: { level: Number(level.value) } }));
@@ -68,6 +70,7 @@ export default {
     const tbody = el("tbody");
     const table = el("table", { "aria-label": "Lighting zones" }, el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))), tbody);
     section.append(el("h2", {}, "Lighting zones"), status, table);
+    allZonesSection(section, ctx, say);
     const faults = faultsSection(section, ctx);
     scheduleSection(section, ctx, say);
     energySection(section, ctx);

@@ -1,4 +1,5 @@
 import { el } from "../api.js";
+import { awaitingApproval, outcomeText } from "../outcome.js";
 
 // Schedules: the document each node runs (and where it came from); edit it as JSON and replace it (PUT).
 export function scheduleSection(section, { api, stream }, say) {
@@ -9,7 +10,7 @@ export function scheduleSection(section, { api, stream }, say) {
     try { doc = JSON.parse(text.value); } catch (err) { say(`schedule: not valid JSON — ${err.message}`); return; }
     try {
       const r = await api.call("/api/v1/lighting/schedules", { method: "PUT", json: doc });
-      say(`schedule sent to ${r.commands.length} node(s)`);
+      say(awaitingApproval(r) ? outcomeText("schedule", r) : `schedule sent to ${r.commands.length} node(s)`);
     } catch (err) { say(`schedule refused — ${err.message}`); }
   };
   const details = el("details", {}, el("summary", {}, "Edit the schedule document"), text,
