@@ -136,7 +136,7 @@ def login(cr: ControlRoom, username: str, password: str) -> httpx.Response:
 def test_brute_force_is_throttled_and_the_right_password_waits_too(
     strict_cr: ControlRoom, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from control_room.api.routes import auth
+    from control_room.security import login as auth
 
     add_user(strict_cr, "alice", Role.OPERATOR)
     checked: list[str] = []

@@ -32,6 +32,9 @@ PUBLIC_HTTP = {
     ("GET", "/healthz"): "liveness for load balancers; says only ok/degraded",
     ("POST", "/api/v1/auth/token"): "the login itself",
     ("POST", "/api/v1/auth/refresh"): "authenticated by the refresh token in its body",
+    ("POST", "/api/v1/auth/session"): "the console's sign-in",
+    ("GET", "/api/v1/auth/session"): "authenticated by the session cookie in the handler (test_console_session.py)",
+    ("DELETE", "/api/v1/auth/session"): "authenticated by the session cookie in the handler (test_console_session.py)",
     ("GET", "/openapi.json"): "the API description; holds no secrets",
     ("HEAD", "/openapi.json"): "the API description; holds no secrets",
 }

@@ -34,7 +34,8 @@ export class Api {
   // The session of the cookie, if any (after a page reload). Returns true when signed in.
   async restore() {
     const r = await fetch("/api/v1/auth/session", { credentials: "same-origin" });
-    if (!r.ok) return false;
+    // read every body, even a refusal's: an unread one keeps the request open in the browser
+    if (!r.ok) { await r.text().catch(() => ""); return false; }
     this.remember(await r.json());
     return true;
   }
@@ -51,7 +52,10 @@ export class Api {
   }
 
   async logout() {
-    try { await fetch("/api/v1/auth/session", { method: "DELETE", credentials: "same-origin", headers: { "X-CSRF-Token": this.csrf || "" } }); }
+    try {
+      const r = await fetch("/api/v1/auth/session", { method: "DELETE", credentials: "same-origin", headers: { "X-CSRF-Token": this.csrf || "" } });
+      await r.text().catch(() => "");
+    }
     finally { this.user = null; this.csrf = null; }
   }
 
@@ -60,8 +64,9 @@ export class Api {
     if (!this.user || Date.now() - this.lastRequestAt < 5 * 60 * 1000) return;
     this.lastRequestAt = Date.now();
     const r = await fetch("/api/v1/auth/session", { credentials: "same-origin" });
+    if (r.ok) { this.remember(await r.json()); return; }
+    await r.text().catch(() => "");
     if (r.status === 401) this.onSessionEnded("Your session ended. Sign in again.");
-    else if (r.ok) this.remember(await r.json());
   }
 
   // fetch a JSON API. opts.json is sent as a JSON body. Resolves to the parsed body (with `status` for 202s);

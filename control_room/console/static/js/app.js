@@ -53,6 +53,7 @@ function startConsole() {
   const alarm = new Alarm($("mute"));
   const stream = new Stream($("conn-banner"), async () => {
     const r = await fetch("/api/v1/auth/session", { credentials: "same-origin" });
+    await r.text().catch(() => "");
     if (r.status === 401) sessionEnded("Your session ended. Sign in again.");
   });
   for (const type of ["pointerdown", "keydown"]) addEventListener(type, () => api.heartbeat(), { passive: true });
