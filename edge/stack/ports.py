@@ -16,8 +16,13 @@ def _ephemeral_range() -> tuple[int, int]:
         return 32768, 60999
 
 
+# Ports this process has handed out: a port checked free but not yet bound by its listener would otherwise be
+# handed out twice (e.g. to two simulated cameras started by one ``cityedge up``).
+_handed: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free on ``host`` a moment ago.
+    """A TCP port that was free on ``host`` a moment ago, never the same one twice in this process.
 
     Chosen below the kernel's ephemeral range: a port from that range can be taken by any outgoing connection
     (our own MQTT clients included) between this check and the listener's bind.
@@ -25,11 +30,14 @@ def free_port(host: str = "127.0.0.1") -> int:
     low, _ = _ephemeral_range()
     for _ in range(200):
         port = random.randrange(max(1024, low - 12000), low)
+        if port in _handed:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind((host, port))
             except OSError:
                 continue
+            _handed.add(port)
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))

@@ -33,8 +33,15 @@ def test_set_level_end_to_end(city: City) -> None:
             }
 
         wait_until(lambda: len(luminaires_at_65()) == 20, 20, "20 luminaire states at 65%")
-        zones = {z["id"]: z for z in http.get("/api/v1/lighting/zones").json()}
-        wait_until(lambda: http.get("/api/v1/lighting/zones").json(), 5)
+        # the zone's own retained state travels separately from the luminaires' states
+        zones = wait_until(
+            lambda: (
+                (z := {z["id"]: z for z in http.get("/api/v1/lighting/zones").json()})["cheapside"]["commanded"] == 65
+                and z
+            ),
+            20,
+            "zone state commanded 65",
+        )
         assert zones["cheapside"]["commanded"] == 65
         wait_until(
             lambda: {z["id"]: z for z in http.get("/api/v1/lighting/zones").json()}["cheapside"]["reported"] == 65,

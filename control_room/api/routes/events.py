@@ -20,7 +20,7 @@ def list_events(
     s: SessionDep,
     node: Annotated[str | None, Query(max_length=64, description="Only this node.")] = None,
     type: Annotated[str | None, Query(max_length=100, description="Only this event type.")] = None,
-    after_id: Annotated[int, Query(ge=0, description="Only events stored after this id (paging).")] = 0,
+    after_id: Annotated[int, Query(ge=0, le=2**63 - 1, description="Only events stored after this id (paging).")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000, description="At most this many.")] = 200,
 ) -> list[EventPublic]:
     """Events in store order; page with ``after_id``."""
