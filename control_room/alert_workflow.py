@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from control_room.alerts import CLOSED, add_entry
@@ -37,8 +37,13 @@ def target(alert_id: int) -> str:
 
 
 def get_alert(s: Session, alert_id: int) -> Alert:
-    """The alert, or NotFound."""
-    alert = s.get(Alert, alert_id)
+    """The alert, locked for this transaction (two people acting on it at once take turns), or NotFound.
+
+    A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite before the row is read, so the
+    state checks below see what the other transaction committed.
+    """
+    s.execute(update(Alert).where(Alert.id == alert_id).values(id=Alert.id))
+    alert = s.get(Alert, alert_id, populate_existing=True)
     if alert is None:
         raise NotFound(f"no alert {alert_id}")
     return alert

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -283,3 +284,20 @@ def test_alert_published_by_a_device_on_mqtt_arrives_with_its_timeline(room: Con
         wait_until(lambda: not olive.get(f"/api/v1/alerts/{alert['id']}").json()["active"], 20, "cleared")
         detail = olive.get(f"/api/v1/alerts/{alert['id']}").json()
         assert kinds(detail) == ["raised", "cleared"] and detail["timeline"][0]["actor"] == "node:edge-7"
+
+
+def test_two_operators_taking_the_same_alert_at_once_one_wins(room: ControlRoom) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with client(room, "olive") as olive, client(room, "oscar") as oscar, ThreadPoolExecutor(2) as pool:
+        for i in range(5):
+            alert_id = raise_condition(room, f"k:race-{i}")
+
+            def take(http: httpx.Client, name: str, alert_id: int = alert_id) -> tuple[str, int]:
+                return name, http.post(f"/api/v1/alerts/{alert_id}/assign", json={"owner": name}).status_code
+
+            results = dict(pool.map(lambda args: take(*args), [(olive, "olive"), (oscar, "oscar")]))
+            assert sorted(results.values()) == [200, 403], results
+            winner = next(name for name, code in results.items() if code == 200)
+            assert stored_alert(room, alert_id).owner == winner
+            assert [(r.action, r.actor) for r in audit_rows(room, f"alert:{alert_id}")] == [("alert.assign", winner)]

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from control_room.store.models import CommandStageRow
 from tests.e2e.conftest import City
 from tests.support.stack import stream_client, wait_until
 
@@ -83,7 +86,13 @@ def test_every_command_and_each_stage_is_audited_and_a_lost_answer_raises_an_ale
         wait_until(lambda: ("command.stage", "succeeded") in trail(cid), 20, "terminal stage audited")
         steps = trail(cid)
         assert steps[0] == ("command.set_level", None)
-        assert {("command.stage", "sent"), ("command.stage", "accepted")} <= set(steps)
+        # every stage the store went through; "sent" only when the broker's ack came before the edge's answer
+        with city.cr.ctx.store.session() as s:
+            stored = s.execute(
+                select(CommandStageRow.stage).where(CommandStageRow.command_id == cid).order_by(CommandStageRow.id)
+            ).scalars()
+            assert [("command.stage", stage) for stage in stored] == steps[1:]
+        assert {("command.stage", "accepted"), ("command.stage", "succeeded")} <= set(steps)
 
         # the edge goes away: no terminal answer → unknown, audited, and an alert with its timeline
         city.edge.stop()
