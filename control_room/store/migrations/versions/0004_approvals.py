@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_approvals"
-down_revision = "0001_foundation"
+down_revision = "0003_alert_workflow"
 branch_labels = None
 depends_on = None
 

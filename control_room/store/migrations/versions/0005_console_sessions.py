@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_console_sessions"
-down_revision = "0001_foundation"
+down_revision = "0004_approvals"
 branch_labels = None
 depends_on = None
 
