@@ -42,8 +42,15 @@ def test_python_dali_luba232_drives_the_simulator(dali_sim: DaliGatewaySimulator
             assert collided.raw_value is not None and collided.raw_value.error  # framing error
 
             await driver.send(AddToGroup(GearShort(4), 12))  # send-twice: python-dali waits for two "sent" events
-            groups = await driver.send(QueryGroupsEightToFifteen(GearShort(4)))
-            assert groups.raw_value.as_integer == 0b00010000  # group 12 = bit 4 of groups 8-15
+            # python-dali waits a fixed time for a backward frame; on a loaded machine the simulator can answer after
+            # it, so ask again (as a DALI master does after a no-answer) before judging the answer
+            for _ in range(3):
+                groups = await driver.send(QueryGroupsEightToFifteen(GearShort(4)))
+                if groups.raw_value is not None:
+                    break
+            assert (
+                groups.raw_value is not None and groups.raw_value.as_integer == 0b00010000
+            )  # group 12 = bit 4 of groups 8-15
         finally:
             assert driver._transport is not None
             driver._transport.close()

@@ -120,7 +120,11 @@ export default {
     };
     alarm.pending = () => [...alerts.values()].some((a) => a.priority === 1 && a.state === "new");
 
+    // Stream messages that arrive while the list is being fetched are replayed over the fetched list: the fetch may
+    // have read the store before the change they carry.
+    let arrivedDuringLoad = null;
     const upsert = (a, live) => {
+      if (arrivedDuringLoad) arrivedDuringLoad.push(a);
       const prev = alerts.get(a.id);
       alerts.set(a.id, { ...prev, ...a });
       const raised = live && a.state === "new" && (!prev || a.count > prev.count);
@@ -129,9 +133,12 @@ export default {
     };
     const load = async () => {
       const q = showClosed.checked ? "?include_closed=true&limit=500" : "";
-      const fresh = await api.call(`/api/v1/alerts${q}`);
+      const arrived = (arrivedDuringLoad = []);
+      let fresh;
+      try { fresh = await api.call(`/api/v1/alerts${q}`); } finally { arrivedDuringLoad = null; }
       alerts.clear();
       for (const a of fresh) alerts.set(a.id, a);
+      for (const a of arrived) alerts.set(a.id, { ...alerts.get(a.id), ...a });
       render();
     };
     showClosed.addEventListener("change", () => load().catch((err) => status.say(err.message, "bad")));
