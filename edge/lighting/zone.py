@@ -153,6 +153,8 @@ class ZoneController:
             result = await self._apply(target.level, fade_ms, tag)
             self.commanded = target.level
             self.book.note_level(self.id, target.level)
+            # again: a flush while the frames were on their way published the zone with the old commanded level
+            self.host.zone_dirty(self.id)
             self.host.emit(
                 self.id,
                 "lighting.level_set",
@@ -170,6 +172,7 @@ class ZoneController:
                 },
             )
             off = await self._reconcile(target.level, tag)
+            self.host.zone_dirty(self.id)
             return Settled(target, result, off)
 
     async def _apply(self, level: int, fade_ms: int, tag: str) -> ApplyResult:
