@@ -9,7 +9,9 @@ Matching (no LUBA field ties an answer to its query, so order does):
 - A "frame sent" event names the ``tx_id`` (and repeats the data, which is checked).
 - A backward frame on a line belongs to the last query sent on that line. The query has no answer when the next
   frame on that line is sent, or ``answer_timeout_s`` after it went out, whichever comes first; a framing error
-  is a collision (several gear answered).
+  is a collision (several gear answered). The default 150 ms covers the DALI answer window and backward frame
+  (about 20 ms), a USB-serial adapter's latency timer (16 ms) and a busy host; it only matters for a query left
+  unanswered with nothing queued behind it.
 
 python-dali's own ``luba232`` driver is not used here: it opens ports with serialx (not pyserial URLs such as
 ``socket://``), drives line 0 only, serialises every frame of the gateway under one lock (no per-line
@@ -86,7 +88,7 @@ class LubaGateway:
         *,
         lines: int = 1,
         window: int = 8,
-        answer_timeout_s: float = 0.05,
+        answer_timeout_s: float = 0.15,
         confirm_timeout_s: float = 2.0,
         reconnect: bool = True,
         reconnect_delay_s: tuple[float, float] = (0.2, 5.0),
