@@ -22,39 +22,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from drivers.errors import DriverError
+from simulators.pa.tcp_listener import TcpListener
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[list[str]], Awaitable[str]]
 
 
-class ControlPort:
+class ControlPort(TcpListener):
     """Serves the control commands; ``handlers`` maps a command word to a coroutine taking its arguments."""
 
     def __init__(self, host: str, port: int, handlers: dict[str, Handler]) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.handlers = handlers
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    @property
-    def url(self) -> str:
-        return f"tcp://{self.host}:{self.port}"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._client, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
 
     async def execute(self, line: str) -> str:
         """Run one command line; the answer text."""
@@ -71,20 +51,11 @@ class ControlPort:
         except (ValueError, KeyError, IndexError, DriverError) as err:
             return f"error {err}"
 
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            while raw := await reader.readline():
-                answer = await self.execute(raw.decode("utf-8", "replace").strip())
-                writer.write(answer.encode() + b"\n")
-                await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while raw := await reader.readline():
+            answer = await self.execute(raw.decode("utf-8", "replace").strip())
+            writer.write(answer.encode() + b"\n")
+            await writer.drain()
 
 
 def as_json(value: Any) -> str:

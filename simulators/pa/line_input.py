@@ -16,6 +16,7 @@ import numpy as np
 from drivers.pa.errors import BadField
 from drivers.pa.line_codec import HEADER_LEN, decode_header
 from simulators.pa.sounds import RATE
+from simulators.pa.tcp_listener import TcpListener
 
 log = logging.getLogger(__name__)
 
@@ -29,40 +30,16 @@ def resample(samples: np.ndarray, rate: int, to: int = RATE) -> np.ndarray:
     return np.interp(x, np.arange(samples.size), samples.astype(np.float64)).astype(np.int16)
 
 
-class LineInput:
+class LineInput(TcpListener):
     """TCP listener for line streams; ``deliver(at, samples)`` gets int16 samples at :data:`RATE`."""
 
     def __init__(self, host: str, port: int, deliver: Callable[[float, Any], None]) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.deliver = deliver
         self.streams = 0
         self.rejected = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
-    @property
-    def url(self) -> str:
-        return f"tcp://{self.host}:{self.port}"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._client, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
         try:
             fmt = decode_header(await reader.readexactly(HEADER_LEN))
@@ -83,8 +60,3 @@ class LineInput:
         except (BadField, asyncio.IncompleteReadError) as err:
             self.rejected += 1
             log.warning("line input stream rejected: %s", err)
-        except ConnectionError:
-            pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
